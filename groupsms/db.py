@@ -1,0 +1,75 @@
+"""Engine and units of work. Services open one transaction per call through `transaction()`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from groupsms import config
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_AFTER_COMMIT = "groupsms_after_commit"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            # Foreign keys are off by default in SQLite; WAL lets the web app read while a worker writes.
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init(url: str | None = None) -> Engine:
+    """Configure the process-wide engine (from GROUPSMS_DATABASE_URL unless `url` is given)."""
+    global _engine
+    with _lock:
+        if _engine is not None:
+            _engine.dispose()
+        _engine = make_engine(url or config.load().database_url)
+        return _engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        return init()
+    return _engine
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error, then runs after-commit hooks."""
+    with Session(engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            session.info.pop(_AFTER_COMMIT, None)
+            raise
+        hooks = session.info.pop(_AFTER_COMMIT, [])
+    for hook in hooks:
+        hook()
+
+
+def on_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run `hook` after this unit of work commits (side effects never see rolled-back data)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)

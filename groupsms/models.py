@@ -1,0 +1,257 @@
+"""Tables. Every row belongs to one location (R14), directly or through its parent.
+
+Times are timezone-aware UTC (`utcnow()`); SQLModel's UTCDateTime stores them the same on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ROLES = ("admin", "user")
+DATA_ACCESS = ("all", "assigned")
+WHICH = ("primary", "secondary")
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str | None = None, index: bool = True):
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class Location(SQLModel, table=True):
+    __tablename__ = "location"
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        UniqueConstraint("location_id", "ref"),
+        CheckConstraint("role IN ('admin', 'user')", name="ck_user_role"),
+        CheckConstraint("data_access IN ('all', 'assigned')", name="ck_user_data_access"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    ref: str = Field(max_length=64)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(default="user", max_length=16)
+    data_access: str = Field(default="assigned", max_length=16)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of the random token is stored."""
+
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("app_user.id", ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed sign-ins, for throttling by email."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class BusinessNumber(SQLModel, table=True):
+    __tablename__ = "business_number"
+    __table_args__ = (UniqueConstraint("location_id", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    ref: str = Field(max_length=64)
+    e164: str = Field(max_length=16, unique=True)
+    label: str = Field(default="", max_length=100)
+    is_default: bool = Field(default=False)
+    sms_capable: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NumberAssignment(SQLModel, table=True):
+    """A business number assigned to a user (R12)."""
+
+    __tablename__ = "number_assignment"
+    number_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("business_number.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("location_id", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    ref: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=200)
+    primary_phone: str | None = Field(default=None, max_length=16, index=True)
+    secondary_phone: str | None = Field(default=None, max_length=16, index=True)
+    dnd_sms: bool = Field(default=False)
+    assigned_user_id: int | None = _fk("app_user.id", nullable=True, ondelete="SET NULL")
+    deleted_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def phone(self, which: str) -> str | None:
+        return self.primary_phone if which == "primary" else self.secondary_phone
+
+
+class Group(SQLModel, table=True):
+    """A group conversation. Business number and participants never change (R9)."""
+
+    __tablename__ = "chat_group"
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    business_number_id: int = _fk("business_number.id")
+    created_by_id: int | None = _fk("app_user.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    locked_reason: str | None = Field(default=None, max_length=500)
+    locked_at: datetime | None = Field(default=None)
+    last_activity_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Participant(SQLModel, table=True):
+    """A (contact, which number) in a group, with the name and number captured at creation (R8)."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        UniqueConstraint("group_id", "e164"),
+        CheckConstraint("which IN ('primary', 'secondary')", name="ck_participant_which"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = _fk("chat_group.id")
+    contact_id: int = _fk("contact.id")
+    which: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    e164: str = Field(max_length=16, index=True)
+    position: int = Field(default=0)
+
+
+class Message(SQLModel, table=True):
+    """A message of a group, or an inbound SMS not (yet) routed to one (E2)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        CheckConstraint("direction IN ('outbound', 'inbound')", name="ck_message_direction"),
+        Index("ix_message_group_created", "group_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    group_id: int | None = _fk("chat_group.id", nullable=True, index=False)
+    business_number_id: int = _fk("business_number.id")
+    direction: str = Field(max_length=16)
+    # routed | unrouted | needs_routing (inbound only; outbound is always routed)
+    routing: str = Field(default="routed", max_length=16)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    sender_user_id: int | None = _fk("app_user.id", nullable=True)
+    sender_participant_id: int | None = _fk("participant.id", nullable=True)
+    from_e164: str | None = Field(default=None, max_length=16)
+    status: str = Field(default="queued", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """One outbound SMS to one recipient: the outbox row the messaging worker drains."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'sent', 'delivered', 'failed')", name="ck_delivery_status"
+        ),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = _fk("message.id")
+    participant_id: int | None = _fk("participant.id", nullable=True)
+    to_e164: str = Field(max_length=16)
+    status: str = Field(default="queued", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_until: datetime | None = Field(default=None)
+    provider_message_ids: str = Field(default="", max_length=500)
+    price: str | None = Field(default=None, max_length=32)
+    error_code: str | None = Field(default=None, max_length=32)
+    error_text: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundEvent(SQLModel, table=True):
+    """A raw webhook call, stored before it is processed; unique per provider message id."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("kind", "provider_message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # inbound | status
+    provider_message_id: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=500)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what and when (E8)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int | None = _fk("location.id", nullable=True)
+    actor_user_id: int | None = _fk("app_user.id", nullable=True)
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(max_length=32)
+    object_id: int | None = Field(default=None)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CasbinRule(SQLModel, table=True):
+    """Role → permission rules, read by the Casbin SQLAlchemy adapter."""
+
+    __tablename__ = "casbin_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    ptype: str = Field(default="", max_length=255)
+    v0: str | None = Field(default=None, max_length=255)
+    v1: str | None = Field(default=None, max_length=255)
+    v2: str | None = Field(default=None, max_length=255)
+    v3: str | None = Field(default=None, max_length=255)
+    v4: str | None = Field(default=None, max_length=255)
+    v5: str | None = Field(default=None, max_length=255)
+
+    def __str__(self) -> str:  # the adapter parses this line; without it nothing loads
+        values = [self.ptype] + [v for v in (self.v0, self.v1, self.v2, self.v3, self.v4, self.v5) if v is not None]
+        return ", ".join(values)
+
+
+class PolicyVersion(SQLModel, table=True):
+    """Bumped on every policy change so each process reloads its enforcer."""
+
+    __tablename__ = "policy_version"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow)
