@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from groupsms import config
+from groupsms import guards as _guards  # noqa: F401  (R9: membership cannot change)
 
 _lock = threading.Lock()
 _engine: Engine | None = None

@@ -1,0 +1,1 @@
+"""Who may see and do what: Casbin role permissions plus SQL scopes for data-dependent rules."""

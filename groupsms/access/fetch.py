@@ -1,0 +1,72 @@
+"""Fetch one object inside the actor's reach. Missing and forbidden raise the same NotFound (R14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from groupsms.access import scopes
+from groupsms.errors import NotFound
+from groupsms.models import BusinessNumber, Contact, Group, User
+
+
+def clean_id(value: Any, what: str) -> int:
+    """Ids come from browsers and command lines: anything but a positive int is simply not found."""
+    if isinstance(value, bool):
+        raise NotFound(what)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or value <= 0:
+        raise NotFound(what)
+    return value
+
+
+def access_group(session: Session, user: User, group_id: Any) -> Group:
+    gid = clean_id(group_id, "Group")
+    group = session.exec(scopes.groups_for(user).where(Group.id == gid)).first()
+    if group is None:
+        raise NotFound("Group")
+    return group
+
+
+def access_contact(
+    session: Session, user: User, contact_id: Any, *, include_deleted: bool = False
+) -> Contact:
+    cid = clean_id(contact_id, "Contact")
+    query = scopes.contacts_for(user, include_deleted=include_deleted).where(Contact.id == cid)
+    contact = session.exec(query).first()
+    if contact is None:
+        raise NotFound("Contact")
+    return contact
+
+
+def access_number(session: Session, user: User, number_id: Any) -> BusinessNumber:
+    """A number the user may use (R12)."""
+    nid = clean_id(number_id, "Number")
+    number = session.exec(scopes.numbers_for(user).where(BusinessNumber.id == nid)).first()
+    if number is None:
+        raise NotFound("Number")
+    return number
+
+
+def location_number(session: Session, user: User, number_id: Any) -> BusinessNumber:
+    """Any number of the user's location (for managing numbers, not for sending)."""
+    nid = clean_id(number_id, "Number")
+    number = session.get(BusinessNumber, nid)
+    if number is None or number.location_id != user.location_id:
+        raise NotFound("Number")
+    return number
+
+
+def location_user(session: Session, user: User, user_id: Any) -> User:
+    uid = clean_id(user_id, "User")
+    other = session.get(User, uid)
+    if other is None or other.location_id != user.location_id:
+        raise NotFound("User")
+    return other
+
+
+def can_use_number(session: Session, user: User, number_id: int) -> bool:
+    query = scopes.numbers_for(user).where(BusinessNumber.id == number_id)
+    return session.exec(select(query.exists())).one()

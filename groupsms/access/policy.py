@@ -1,0 +1,136 @@
+"""Role permissions through Casbin: one enforcer per process, reloaded when the policy version moves.
+
+Casbin's enforcer is not safe to call from several threads at once, so every use holds a lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import casbin
+from casbin import persist
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from groupsms.models import CasbinRule, PolicyVersion, utcnow
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+MODEL_PATH = POLICY_DIR / "model.conf"
+DEFAULT_POLICY_PATH = POLICY_DIR / "default.csv"
+
+# Every permission the product knows: (object, action) -> what it lets a role do.
+PERMISSIONS: dict[tuple[str, str], str] = {
+    ("group", "create"): "Create group conversations",
+    ("group", "read"): "See group conversations",
+    ("message", "send"): "Send messages in groups",
+    ("contact", "read"): "See contacts",
+    ("contact", "write"): "Create and edit contacts",
+    ("contact", "delete"): "Delete contacts",
+    ("number", "read"): "See business numbers",
+    ("number", "manage"): "Add business numbers, set the default, assign them",
+    ("user", "manage"): "Manage users and their access",
+    ("policy", "manage"): "Change role permissions",
+    ("audit", "read"): "Read the audit log",
+}
+ROLES = ("admin", "user")
+
+
+class _RuleAdapter(persist.Adapter):
+    """Loads rules through the caller's session, so a reload sees the same transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def load_policy(self, model) -> None:  # noqa: ANN001
+        for rule in self._session.exec(select(CasbinRule).order_by(CasbinRule.id)):
+            persist.load_policy_line(str(rule), model)
+
+
+class _Enforcer:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._enforcer: casbin.Enforcer | None = None
+        self._version: int | None = None
+
+    def allowed(self, session: Session, role: str, location_id: int, obj: str, act: str) -> bool:
+        version = current_version(session)
+        with self._lock:
+            if self._enforcer is None or version != self._version:
+                enforcer = casbin.Enforcer(str(MODEL_PATH))
+                enforcer.set_adapter(_RuleAdapter(session))
+                enforcer.load_policy()
+                self._enforcer, self._version = enforcer, version
+            return bool(self._enforcer.enforce(role, str(location_id), obj, act))
+
+    def forget(self) -> None:
+        with self._lock:
+            self._enforcer, self._version = None, None
+
+
+ENFORCER = _Enforcer()
+
+
+def current_version(session: Session) -> int:
+    row = session.get(PolicyVersion, 1)
+    return row.version if row else 0
+
+
+def bump_version(session: Session) -> int:
+    row = session.get(PolicyVersion, 1)
+    if row is None:
+        row = PolicyVersion(id=1, version=0)
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row.version
+
+
+def default_rules() -> list[tuple[str, str, str, str]]:
+    rules = []
+    with DEFAULT_POLICY_PATH.open() as fh:
+        for row in csv.reader(line for line in fh if line.strip() and not line.startswith("#")):
+            ptype, *values = (v.strip() for v in row)
+            if ptype != "p" or len(values) != 4:
+                raise ValueError(f"{DEFAULT_POLICY_PATH}: bad rule {row!r}")
+            rules.append(tuple(values))
+    return rules
+
+
+def seed_default_policy(session: Session) -> bool:
+    """Load policies/default.csv when the rule table is empty. Returns True if it seeded."""
+    if session.exec(select(func.count()).select_from(CasbinRule)).one():
+        return False
+    for sub, dom, obj, act in default_rules():
+        session.add(CasbinRule(ptype="p", v0=sub, v1=dom, v2=obj, v3=act))
+    bump_version(session)
+    return True
+
+
+def role_rules(session: Session) -> set[tuple[str, str, str]]:
+    """(role, object, action) granted in every location."""
+    rows = session.exec(select(CasbinRule).where(CasbinRule.ptype == "p", CasbinRule.v1 == "*"))
+    return {(r.v0, r.v2, r.v3) for r in rows}
+
+
+def set_rule(session: Session, role: str, obj: str, act: str, allowed: bool) -> bool:
+    """Grant or revoke one role permission everywhere. Returns True when something changed."""
+    where = (
+        CasbinRule.ptype == "p",
+        CasbinRule.v0 == role,
+        CasbinRule.v1 == "*",
+        CasbinRule.v2 == obj,
+        CasbinRule.v3 == act,
+    )
+    existing = session.exec(select(CasbinRule).where(*where)).all()
+    if allowed and not existing:
+        session.add(CasbinRule(ptype="p", v0=role, v1="*", v2=obj, v3=act))
+    elif not allowed and existing:
+        for rule in existing:  # delete exactly these rows (never remove_policies())
+            session.delete(rule)
+    else:
+        return False
+    bump_version(session)
+    return True

@@ -1,0 +1,67 @@
+"""SQL scopes for the data-dependent access rules (R11, R12, R14).
+
+Each returns a SELECT limited to what `user` may see inside their own location; callers add their
+own filters. Admins and users with full data access see the whole location.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, not_, or_
+from sqlmodel import select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from groupsms.models import BusinessNumber, Contact, Group, NumberAssignment, Participant, User
+
+
+def has_full_data_access(user: User) -> bool:
+    return user.role == "admin" or user.data_access == "all"
+
+
+def number_access_clause(user: User):
+    """R12: admins use every number; users the default, their own and the unassigned ones."""
+    in_location = BusinessNumber.location_id == user.location_id
+    if user.role == "admin":
+        return in_location
+    assigned_to_user = exists().where(
+        NumberAssignment.number_id == BusinessNumber.id, NumberAssignment.user_id == user.id
+    )
+    assigned_to_anyone = exists().where(NumberAssignment.number_id == BusinessNumber.id)
+    return and_(
+        in_location,
+        or_(BusinessNumber.is_default, assigned_to_user, not_(assigned_to_anyone)),
+    )
+
+
+def numbers_for(user: User) -> SelectOfScalar[BusinessNumber]:
+    return select(BusinessNumber).where(number_access_clause(user))
+
+
+def contacts_for(user: User, *, include_deleted: bool = False) -> SelectOfScalar[Contact]:
+    """R11: assigned-only users see the contacts assigned to them."""
+    query = select(Contact).where(Contact.location_id == user.location_id)
+    if not include_deleted:
+        query = query.where(Contact.deleted_at.is_(None))
+    if not has_full_data_access(user):
+        query = query.where(Contact.assigned_user_id == user.id)
+    return query
+
+
+def group_visibility_clause(user: User):
+    """R11: an assigned-only user sees a group only if every participant's contact is theirs."""
+    in_location = Group.location_id == user.location_id
+    if has_full_data_access(user):
+        return in_location
+    someone_elses = (
+        select(Participant.id)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(
+            Participant.group_id == Group.id,
+            or_(Contact.assigned_user_id.is_(None), Contact.assigned_user_id != user.id),
+        )
+        .exists()
+    )
+    return and_(in_location, not_(someone_elses))
+
+
+def groups_for(user: User) -> SelectOfScalar[Group]:
+    return select(Group).where(group_visibility_clause(user))

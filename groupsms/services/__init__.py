@@ -1,0 +1,9 @@
+"""Services: the only code that writes. Each public function takes the acting user first, checks
+access, validates with the domain and writes in one transaction."""
+
+from groupsms.services._base import Actor
+from groupsms.services import contacts, groups, numbers, policy, sessions, users
+
+SERVICE_MODULES = (sessions, users, numbers, contacts, groups, policy)
+
+__all__ = ["Actor", "SERVICE_MODULES", "contacts", "groups", "numbers", "policy", "sessions", "users"]

@@ -1,0 +1,106 @@
+"""What every service shares: the acting user, permission checks, audit events, input cleaning."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from groupsms.access import policy
+from groupsms.errors import Forbidden, NotAuthenticated, ValidationError
+from groupsms.models import AuditEvent, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking. Services reload the user on every call, so role changes apply at once."""
+
+    user_id: int
+    location_id: int
+    name: str
+    email: str
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.location_id, user.name, user.email, user.role)
+
+
+def acting_user(session: Session, actor: Actor | None) -> User:
+    if not isinstance(actor, Actor):
+        raise NotAuthenticated()
+    user = session.get(User, actor.user_id)
+    if user is None or not user.is_active or user.location_id != actor.location_id:
+        raise NotAuthenticated()
+    return user
+
+
+def require(session: Session, user: User, obj: str, act: str) -> None:
+    if not policy.ENFORCER.allowed(session, user.role, user.location_id, obj, act):
+        what = policy.PERMISSIONS.get((obj, act), f"{act} {obj}")
+        raise Forbidden(f"Your role may not do this: {what.lower()}")
+
+
+def audit(
+    session: Session,
+    user: User | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    location_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEvent(
+            location_id=location_id if location_id is not None else (user.location_id if user else None),
+            actor_user_id=user.id if user else None,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            detail=json.dumps(detail, default=str, sort_keys=True),
+        )
+    )
+
+
+def clean_text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field.capitalize()} must be text", field)
+    value = " ".join(value.split())
+    if required and not value:
+        raise ValidationError(f"{field.capitalize()} is required", field)
+    if len(value) > max_length:
+        raise ValidationError(f"{field.capitalize()} must be at most {max_length} characters", field)
+    return value
+
+
+def clean_choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        allowed = " or ".join(f'"{c}"' for c in choices)
+        raise ValidationError(f"{field.capitalize()} must be {allowed}, got {value!r}", field)
+    return value
+
+
+def clean_bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field.capitalize()} must be true or false", field)
+    return value
+
+
+def clean_limit(value: Any, default: int = 50, maximum: int = 200) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError("Limit must be a positive whole number", "limit")
+    return min(value, maximum)
+
+
+def clean_query(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError("Search must be text", "search")
+    return value.strip()[:100]

@@ -1,0 +1,206 @@
+"""Contacts: list, create, edit, soft delete and DND (R8, R10, R11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from groupsms import db
+from groupsms.access import scopes
+from groupsms.access.fetch import access_contact, location_user
+from groupsms.domain.phones import PhoneError, digits, format_display, is_us_ca, normalize
+from groupsms.errors import ValidationError
+from groupsms.models import Contact, User, utcnow
+from groupsms.services._base import (
+    Actor, acting_user, audit, clean_bool, clean_limit, clean_query, clean_text, require,
+)
+from groupsms.services._dnd import lock_groups_of_contact
+
+__all__ = [
+    "ContactView",
+    "list_contacts",
+    "get_contact",
+    "create_contact",
+    "update_contact",
+    "delete_contact",
+    "set_contact_dnd",
+]
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    name: str
+    primary_phone: str | None
+    primary_display: str
+    secondary_phone: str | None
+    secondary_display: str
+    dnd: bool
+    assigned_user_id: int | None
+    deleted: bool
+    primary_is_us_ca: bool
+    secondary_is_us_ca: bool
+
+
+def view(c: Contact) -> ContactView:
+    return ContactView(
+        c.id, c.name,
+        c.primary_phone, format_display(c.primary_phone) if c.primary_phone else "",
+        c.secondary_phone, format_display(c.secondary_phone) if c.secondary_phone else "",
+        c.dnd_sms, c.assigned_user_id, c.deleted_at is not None,
+        bool(c.primary_phone and is_us_ca(c.primary_phone)),
+        bool(c.secondary_phone and is_us_ca(c.secondary_phone)),
+    )
+
+
+def search_clause(query: str):
+    """Name contains the text, or either number contains its digits (format-insensitive)."""
+    clauses = [Contact.name.ilike(f"%{query}%")]
+    wanted = digits(query)
+    if len(wanted) >= 3:
+        clauses += [Contact.primary_phone.contains(wanted), Contact.secondary_phone.contains(wanted)]
+        if wanted.startswith("1") and len(wanted) == 11:
+            clauses += [Contact.primary_phone.contains(wanted[1:]), Contact.secondary_phone.contains(wanted[1:])]
+    return or_(*clauses)
+
+
+def list_contacts(
+    actor: Actor | None, search: Any = None, limit: Any = 100, include_deleted: Any = False
+) -> list[ContactView]:
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "read")
+        query = scopes.contacts_for(user, include_deleted=clean_bool(include_deleted, "include deleted"))
+        text = clean_query(search)
+        if text:
+            query = query.where(search_clause(text))
+        rows = s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit, 100, 500)))
+        return [view(c) for c in rows]
+
+
+def get_contact(actor: Actor | None, contact_id: Any) -> ContactView:
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "read")
+        return view(access_contact(s, user, contact_id, include_deleted=True))
+
+
+def _clean_phone(value: Any, field: str, *, required: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(f"{field.capitalize()} is required", field)
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{field.capitalize()} must be text", field)
+    try:
+        return normalize(value)
+    except PhoneError as exc:
+        raise ValidationError(f"{field.capitalize()}: {exc}", field) from exc
+
+
+def _clean_assignee(s, user: User, value: Any) -> int | None:
+    if value is None or value == "":
+        assignee = None
+    else:
+        assignee = location_user(s, user, value).id
+    if not scopes.has_full_data_access(user) and assignee != user.id:
+        raise ValidationError("You can only assign contacts to yourself", "assigned user")
+    return assignee
+
+
+def create_contact(
+    actor: Actor | None,
+    name: Any,
+    primary_phone: Any,
+    secondary_phone: Any = None,
+    dnd: Any = False,
+    assigned_user_id: Any = _UNSET,
+) -> int:
+    """A new contact. Assigned-only users create contacts assigned to themselves."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "write")
+        if assigned_user_id is _UNSET:
+            assigned_user_id = None if scopes.has_full_data_access(user) else user.id
+        contact = Contact(
+            location_id=user.location_id,
+            name=clean_text(name, "name", max_length=200),
+            primary_phone=_clean_phone(primary_phone, "primary phone", required=True),
+            secondary_phone=_clean_phone(secondary_phone, "secondary phone", required=False),
+            dnd_sms=clean_bool(dnd, "DND"),
+            assigned_user_id=_clean_assignee(s, user, assigned_user_id),
+        )
+        if contact.primary_phone == contact.secondary_phone:
+            raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
+        s.add(contact)
+        s.flush()
+        audit(s, user, "contact.created", "contact", contact.id, name=contact.name)
+        return contact.id
+
+
+def update_contact(
+    actor: Actor | None,
+    contact_id: Any,
+    *,
+    name: Any = _UNSET,
+    primary_phone: Any = _UNSET,
+    secondary_phone: Any = _UNSET,
+    assigned_user_id: Any = _UNSET,
+) -> None:
+    """Edit a contact. Groups keep the captured numbers (R8): they show an Updated tag instead."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "write")
+        contact = access_contact(s, user, contact_id)
+        changes: dict[str, Any] = {}
+        if name is not _UNSET:
+            changes["name"] = clean_text(name, "name", max_length=200)
+        if primary_phone is not _UNSET:
+            changes["primary_phone"] = _clean_phone(primary_phone, "primary phone", required=True)
+        if secondary_phone is not _UNSET:
+            changes["secondary_phone"] = _clean_phone(secondary_phone, "secondary phone", required=False)
+        if assigned_user_id is not _UNSET:
+            changes["assigned_user_id"] = _clean_assignee(s, user, assigned_user_id)
+        changes = {k: v for k, v in changes.items() if getattr(contact, k) != v}
+        if not changes:
+            return
+        for key, value in changes.items():
+            setattr(contact, key, value)
+        if contact.secondary_phone and contact.primary_phone == contact.secondary_phone:
+            raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
+        contact.updated_at = utcnow()
+        s.add(contact)
+        audit(s, user, "contact.updated", "contact", contact.id, fields=sorted(changes))
+
+
+def delete_contact(actor: Actor | None, contact_id: Any) -> None:
+    """Soft delete: groups keep messaging the captured number and show a Deleted tag (R8)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "delete")
+        contact = access_contact(s, user, contact_id)
+        contact.deleted_at = contact.updated_at = utcnow()
+        s.add(contact)
+        audit(s, user, "contact.deleted", "contact", contact.id, name=contact.name)
+
+
+def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]:
+    """Turn SMS DND on or off. Turning it on locks the contact's groups (R10); returns their ids."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "write")
+        contact = access_contact(s, user, contact_id)
+        dnd = clean_bool(dnd, "DND")
+        if contact.dnd_sms == dnd:
+            return []
+        contact.dnd_sms = dnd
+        contact.updated_at = utcnow()
+        s.add(contact)
+        locked = lock_groups_of_contact(s, contact) if dnd else []
+        audit(s, user, "contact.dnd_changed", "contact", contact.id, dnd=dnd, locked_groups=locked)
+        return locked

@@ -1,0 +1,345 @@
+"""Group conversations: the picker, creation (R1–R3, R9, R11, R12, E2, E11), listing and reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from groupsms import db
+from groupsms.access import policy, scopes
+from groupsms.access.fetch import access_contact, access_group, access_number, can_use_number
+from groupsms.domain import groups as rules
+from groupsms.domain.phones import format_display, is_us_ca
+from groupsms.domain.search import filter_participants
+from groupsms.errors import DuplicateGroup, FieldError, ValidationError
+from groupsms.models import BusinessNumber, Contact, Group, Message, Participant, User
+from groupsms.services._base import (
+    Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
+)
+from groupsms.services.contacts import search_clause
+
+__all__ = [
+    "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
+    "picker_numbers", "picker_contacts", "preview_group", "create_group",
+    "list_groups", "get_group", "search_participants",
+]
+
+
+@dataclass(frozen=True)
+class NumberOption:
+    id: int
+    e164: str
+    display: str
+    label: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class PickerOption:
+    """One checkbox of the picker: a contact's primary or secondary number (R3 reason if disabled)."""
+
+    contact_id: int
+    which: str
+    name: str
+    e164: str
+    display: str
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True)
+class GroupPreview:
+    problems: tuple[FieldError, ...]
+    overlaps: tuple[str, ...]  # E2: "(512) 555-0111 is already in 2 active groups on this number"
+    duplicate_group_id: int | None  # E11
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    id: int
+    title: str
+    number_label: str
+    number_display: str
+    participant_count: int
+    locked_reason: str | None
+    last_message_preview: str
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: int
+    contact_id: int
+    name: str
+    e164: str
+    display: str
+    which: str
+    tag: str | None  # R8: "Updated" | "Deleted"
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    id: int
+    title: str
+    number_id: int
+    number_label: str
+    number_display: str
+    created_by: str
+    created_at: datetime
+    participants: tuple[ParticipantView, ...]
+    locked_reason: str | None
+    can_send: bool
+    send_block_reason: str | None
+
+
+# -- the picker ------------------------------------------------------------------------------------
+
+def picker_numbers(actor: Actor | None) -> list[NumberOption]:
+    """Numbers the actor may create groups from: theirs by R12, never a non-US/CA one (R1)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        rows = s.exec(
+            scopes.numbers_for(user)
+            .where(BusinessNumber.sms_capable)
+            .order_by(BusinessNumber.is_default.desc(), BusinessNumber.label)
+        )
+        return [
+            NumberOption(n.id, n.e164, format_display(n.e164), n.label, n.is_default)
+            for n in rows if is_us_ca(n.e164)
+        ]
+
+
+def _choice(contact: Contact, which: str) -> rules.ParticipantChoice:
+    return rules.ParticipantChoice(
+        contact_id=contact.id, which=which, name=contact.name, e164=contact.phone(which),
+        dnd=contact.dnd_sms, deleted=contact.deleted_at is not None,
+    )
+
+
+def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[PickerOption]:
+    """Every number of every contact the actor may see (R11); ineligible ones carry the reason (R3)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        query = scopes.contacts_for(user)
+        text = clean_query(search)
+        if text:
+            query = query.where(search_clause(text))
+        options = []
+        for contact in s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit))):
+            for which in rules.WHICH_NUMBERS:
+                e164 = contact.phone(which)
+                if e164:
+                    options.append(PickerOption(
+                        contact.id, which, contact.name, e164, format_display(e164),
+                        rules.ineligibility_reason(_choice(contact, which)),
+                    ))
+        return options
+
+
+# -- creation -------------------------------------------------------------------------------------
+
+def _clean_participants(value: Any) -> list[tuple[Any, str]]:
+    """Accepts [(contact_id, which)], [{"contact_id":…, "which":…}] or ["12:primary"]."""
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError("Participants must be a list", "participants")
+    if len(value) > 50:
+        raise ValidationError(f"A group can have at most {rules.MAX_PARTICIPANTS} participants", "participants")
+    pairs = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            contact_id, _, which = item.partition(":")
+            which = which or "primary"
+        elif isinstance(item, dict):
+            contact_id, which = item.get("contact_id"), item.get("which", "primary")
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            contact_id, which = item
+        else:
+            raise ValidationError(f"Participant {i + 1} is not a (contact, number) pair", f"participants[{i}]")
+        if which not in rules.WHICH_NUMBERS:
+            raise ValidationError(f"Participant {i + 1}: number must be primary or secondary", f"participants[{i}]")
+        pairs.append((contact_id, which))
+    return pairs
+
+
+def _active_groups_on(s: Session, number_id: int) -> dict[int, list[str]]:
+    rows = s.exec(
+        select(Participant.group_id, Participant.e164)
+        .join(Group, Group.id == Participant.group_id)
+        .where(Group.business_number_id == number_id, Group.locked_reason.is_(None))
+    )
+    found: dict[int, list[str]] = {}
+    for group_id, e164 in rows:
+        found.setdefault(group_id, []).append(e164)
+    return found
+
+
+def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
+    number = access_number(s, user, number_id)  # R12 (and R14): NotFound if not usable
+    contacts = [(access_contact(s, user, cid), which) for cid, which in _clean_participants(participants)]
+    choices = [_choice(c, which) for c, which in contacts]
+    facts = rules.BusinessNumberFacts(number.e164, number.location_id == user.location_id, number.sms_capable)
+    problems = tuple(FieldError(p.field, p.message, p.rule) for p in rules.check_group(facts, choices))
+    e164s = [c.e164 for c in choices if c.e164]
+    existing = _active_groups_on(s, number.id)
+    duplicate = rules.find_duplicate(e164s, existing)
+    overlaps = tuple(
+        f"{format_display(e164)} is already in {len(ids)} active group{'s' if len(ids) > 1 else ''} "
+        "on this number: its replies will wait in Needs routing"
+        for e164, ids in rules.overlap_warnings(e164s, existing).items()
+    )
+    return number, contacts, GroupPreview(problems, overlaps, duplicate)
+
+
+def preview_group(actor: Actor | None, number_id: Any, participants: Any) -> GroupPreview:
+    """What creating this group would say (problems, E2 warnings, E11 duplicate), writing nothing."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        return _evaluate(s, user, number_id, participants)[2]
+
+
+def create_group(
+    actor: Actor | None, number_id: Any, participants: Any, allow_duplicate: Any = False
+) -> int:
+    """Create a group from a business number and 2–9 contact numbers, capturing names and numbers."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        allow_duplicate = clean_bool(allow_duplicate, "allow duplicate")
+        number, contacts, preview = _evaluate(s, user, number_id, participants)
+        if preview.problems:
+            raise ValidationError(preview.problems)
+        if preview.duplicate_group_id is not None and not allow_duplicate:
+            raise DuplicateGroup(preview.duplicate_group_id)
+        group = Group(location_id=user.location_id, business_number_id=number.id, created_by_id=user.id)
+        s.add(group)
+        s.flush()
+        for position, (contact, which) in enumerate(contacts):
+            s.add(Participant(
+                group_id=group.id, contact_id=contact.id, which=which, name=contact.name,
+                e164=contact.phone(which), position=position,
+            ))
+        audit(
+            s, user, "group.created", "group", group.id, number=number.e164,
+            participants=[f"{c.id}:{w}" for c, w in contacts],
+        )
+        return group.id
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+def _title(names: list[str]) -> str:
+    return ", ".join(names) if names else "Empty group"
+
+
+def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[GroupSummary]:
+    """The groups the actor may see (R11), most recent activity first; search by participant (E7)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        query = scopes.groups_for(user)
+        text = clean_query(search)
+        if text:
+            matching = select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
+            matching = matching.where(or_(Participant.name.ilike(f"%{text}%"), search_clause(text)))
+            query = query.where(Group.id.in_(matching))
+        groups = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
+        ids = [g.id for g in groups]
+        names: dict[int, list[str]] = {}
+        for gid, name in s.exec(
+            select(Participant.group_id, Participant.name)
+            .where(Participant.group_id.in_(ids)).order_by(Participant.position)
+        ):
+            names.setdefault(gid, []).append(name)
+        numbers = {n.id: n for n in s.exec(select(BusinessNumber).where(
+            BusinessNumber.id.in_({g.business_number_id for g in groups})))}
+        latest = _latest_messages(s, ids)
+        return [
+            GroupSummary(
+                g.id, _title(names.get(g.id, [])), numbers[g.business_number_id].label,
+                format_display(numbers[g.business_number_id].e164), len(names.get(g.id, [])),
+                g.locked_reason, latest.get(g.id, ""), g.last_activity_at,
+            )
+            for g in groups
+        ]
+
+
+def _latest_messages(s: Session, group_ids: list[int]) -> dict[int, str]:
+    """The newest message body of each group (ids grow with time)."""
+    if not group_ids:
+        return {}
+    newest = select(func.max(Message.id)).where(Message.group_id.in_(group_ids)).group_by(Message.group_id)
+    rows = s.exec(select(Message.group_id, Message.body).where(Message.id.in_(newest)))
+    return {gid: body[:120] for gid, body in rows}
+
+
+def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
+    rows = s.exec(
+        select(Participant, Contact)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.group_id == group.id)
+        .order_by(Participant.position)
+    )
+    return [
+        ParticipantView(
+            p.id, p.contact_id, p.name, p.e164, format_display(p.e164), p.which,
+            rules.participant_tag(p.e164, c.phone(p.which), c.deleted_at is not None),
+        )
+        for p, c in rows
+    ]
+
+
+def _effective_lock(s: Session, group: Group) -> str | None:
+    """The stored lock, or a lock derived from DND set by any path that did not store one (R10)."""
+    if group.locked_reason:
+        return group.locked_reason
+    dnd_names = s.exec(
+        select(Contact.name)
+        .join(Participant, Participant.contact_id == Contact.id)
+        .where(Participant.group_id == group.id, Contact.dnd_sms)
+    ).all()
+    return rules.lock_reason(list(dnd_names))
+
+
+def send_block_reason(s: Session, user: User, group: Group) -> str | None:
+    """Why the actor cannot send in this group right now (R10, R13), or None."""
+    locked = _effective_lock(s, group)
+    if locked:
+        return f"This group is locked: {locked}"
+    if not policy.ENFORCER.allowed(s, user.role, user.location_id, "message", "send"):
+        return "Your role may not send messages"
+    if not can_use_number(s, user, group.business_number_id):
+        number = s.get(BusinessNumber, group.business_number_id)
+        return f"You don't have access to {format_display(number.e164)}, the number this group sends from"
+    return None
+
+
+def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        group = access_group(s, user, group_id)
+        number = s.get(BusinessNumber, group.business_number_id)
+        creator = s.get(User, group.created_by_id) if group.created_by_id else None
+        participants = _participant_views(s, group)
+        block = send_block_reason(s, user, group)
+        return GroupDetail(
+            group.id, _title([p.name for p in participants]), number.id, number.label,
+            format_display(number.e164), creator.name if creator else "",
+            group.created_at, tuple(participants), _effective_lock(s, group), block is None, block,
+        )
+
+
+def search_participants(actor: Actor | None, group_id: Any, search: Any) -> list[ParticipantView]:
+    """R6: by name or by number, whatever the number's formatting."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        group = access_group(s, user, group_id)
+        text = clean_query(search)
+        return filter_participants(text, _participant_views(s, group), key=lambda p: (p.name, p.e164))

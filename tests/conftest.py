@@ -1,0 +1,75 @@
+"""Shared fixtures: a migrated database on SQLite and on the PostgreSQL at 127.0.0.1:5432.
+
+Tests that take `database_url` or `clean_db` run once per backend. Set GROUPSMS_TEST_BACKENDS=sqlite
+to skip PostgreSQL on a machine without it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from groupsms import db, migrations
+
+PG_ADMIN_URL = os.environ.get(
+    "GROUPSMS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = os.environ.get("GROUPSMS_TEST_BACKENDS", "sqlite,postgresql").split(",")
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'groupsms.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    name = f"groupsms_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _pg_url(name)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        db.engine().dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# Tables that keep their rows between tests: the migrated role policy.
+_KEEP = {"casbin_rule", "policy_version"}
+
+
+@pytest.fixture
+def clean_db(database_url):
+    """The process engine pointed at the test database, emptied (but for the policy) after the test."""
+    engine = db.init(database_url)
+    yield engine
+    from groupsms.access import policy
+
+    tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in _KEEP]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+        conn.execute(SQLModel.metadata.tables["casbin_rule"].delete())
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        policy.seed_default_policy(session)
+        session.commit()
+    policy.ENFORCER.forget()

@@ -1,0 +1,112 @@
+"""A small world for service tests, built straight into the database (not through the services).
+
+Location "acme": admin Ada, full-access user Dana, assigned-only user Bo; numbers main (default,
+assigned to Ada), dana_line (assigned to Dana), spare (unassigned), toronto (CA, unassigned);
+contacts assigned to Bo (carla, dan, erin, fay), to Dana (gus), unassigned (hal), DND (ivy, Bo's),
+UK mobile (jon, Bo's). Location "birch": admin Zed, number and contact of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from sqlmodel import Session
+
+from groupsms.models import BusinessNumber, Contact, Location, NumberAssignment, User
+from groupsms.security import hash_password
+from groupsms.services import Actor
+
+PASSWORD = "correct-horse-battery"
+_HASH = hash_password(PASSWORD)  # hashing is slow by design: do it once
+
+
+@dataclass
+class World:
+    actors: dict[str, Actor] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
+    contacts: dict[str, int] = field(default_factory=dict)
+    locations: dict[str, int] = field(default_factory=dict)
+
+
+NUMBERS = {
+    "acme": [
+        ("main", "+15125550100", "Main office", True, ["ada"]),
+        ("dana_line", "+15125550101", "Dana's line", False, ["dana"]),
+        ("spare", "+15125550102", "Spare", False, []),
+        ("toronto", "+14165550100", "Toronto office", False, []),
+    ],
+    "birch": [("birch_main", "+17375550100", "Birch main", True, [])],
+}
+USERS = {
+    "acme": [
+        ("ada", "ada@acme.test", "Ada Admin", "admin", "all"),
+        ("dana", "dana@acme.test", "Dana Full", "user", "all"),
+        ("bo", "bo@acme.test", "Bo Assigned", "user", "assigned"),
+    ],
+    "birch": [("zed", "zed@birch.test", "Zed Birch", "admin", "all")],
+}
+# ref, name, primary, secondary, dnd, assigned user ref
+CONTACTS = {
+    "acme": [
+        ("carla", "Carla Client", "+15125550111", "+15125550121", False, "bo"),
+        ("dan", "Dan Buyer", "+15125550112", None, False, "bo"),
+        ("erin", "Erin Seller", "+15125550113", None, False, "bo"),
+        ("fay", "Fay Lender", "+15125550114", None, False, "bo"),
+        ("gus", "Gus Inspector", "+15125550115", None, False, "dana"),
+        ("hal", "Hal Title", "+15125550116", None, False, None),
+        ("ivy", "Ivy Optout", "+15125550117", None, True, "bo"),
+        ("jon", "Jon London", "+447911123456", None, False, "bo"),
+        ("kim", "Kim Toronto", "+14165550111", None, False, "bo"),
+        ("lea", "Lea Lawyer", "+15125550118", None, False, "bo"),
+        ("max", "Max Mover", "+15125550119", None, False, "bo"),
+        ("ned", "Ned Neighbor", "+15125550131", None, False, "bo"),
+        ("ola", "Ola Owner", "+15125550132", None, False, "bo"),
+    ],
+    "birch": [("pia", "Pia Birch", "+17375550111", None, False, "zed"),
+              ("quinn", "Quinn Birch", "+17375550112", None, False, "zed")],
+}
+
+
+@pytest.fixture
+def world(clean_db) -> World:
+    w = World()
+    with Session(clean_db) as s:
+        for loc_ref, name in (("acme", "Acme Realty"), ("birch", "Birch Homes")):
+            loc = Location(ref=loc_ref, name=name)
+            s.add(loc)
+            s.flush()
+            w.locations[loc_ref] = loc.id
+            for ref, email, uname, role, access in USERS[loc_ref]:
+                user = User(location_id=loc.id, ref=ref, email=email, name=uname, role=role,
+                            data_access=access, password_hash=_HASH)
+                s.add(user)
+                s.flush()
+                w.users[ref] = user.id
+                w.actors[ref] = Actor.of(user)
+            for ref, e164, label, default, assigned in NUMBERS[loc_ref]:
+                number = BusinessNumber(location_id=loc.id, ref=ref, e164=e164, label=label, is_default=default)
+                s.add(number)
+                s.flush()
+                w.numbers[ref] = number.id
+                for user_ref in assigned:
+                    s.add(NumberAssignment(number_id=number.id, user_id=w.users[user_ref]))
+            for ref, cname, primary, secondary, dnd, owner in CONTACTS[loc_ref]:
+                contact = Contact(location_id=loc.id, ref=ref, name=cname, primary_phone=primary,
+                                  secondary_phone=secondary, dnd_sms=dnd,
+                                  assigned_user_id=w.users[owner] if owner else None)
+                s.add(contact)
+                s.flush()
+                w.contacts[ref] = contact.id
+        s.commit()
+    return w
+
+
+def pick(w: World, *refs: str) -> list[tuple[int, str]]:
+    """Participants by contact ref, "carla" for the primary number, "carla:secondary" for the other."""
+    out = []
+    for ref in refs:
+        name, _, which = ref.partition(":")
+        out.append((w.contacts[name], which or "primary"))
+    return out
