@@ -88,12 +88,12 @@ def bump_version(session: Session) -> int:
     return row.version
 
 
-def default_rules() -> list[tuple[str, str, str, str]]:
+def default_rules() -> list[tuple[str, ...]]:
     rules = []
     with DEFAULT_POLICY_PATH.open() as fh:
         for row in csv.reader(line for line in fh if line.strip() and not line.startswith("#")):
             ptype, *values = (v.strip() for v in row)
-            if ptype != "p" or len(values) != 4:
+            if ptype != "p" or len(values) != 5 or values[4] not in ("allow", "deny"):
                 raise ValueError(f"{DEFAULT_POLICY_PATH}: bad rule {row!r}")
             rules.append(tuple(values))
     return rules
@@ -103,34 +103,44 @@ def seed_default_policy(session: Session) -> bool:
     """Load policies/default.csv when the rule table is empty. Returns True if it seeded."""
     if session.exec(select(func.count()).select_from(CasbinRule)).one():
         return False
-    for sub, dom, obj, act in default_rules():
-        session.add(CasbinRule(ptype="p", v0=sub, v1=dom, v2=obj, v3=act))
+    for sub, dom, obj, act, eft in default_rules():
+        session.add(CasbinRule(ptype="p", v0=sub, v1=dom, v2=obj, v3=act, v4=eft))
     bump_version(session)
     return True
 
 
-def role_rules(session: Session) -> set[tuple[str, str, str]]:
-    """(role, object, action) granted in every location."""
-    rows = session.exec(select(CasbinRule).where(CasbinRule.ptype == "p", CasbinRule.v1 == "*"))
-    return {(r.v0, r.v2, r.v3) for r in rows}
+def granted(session: Session, location_id: int) -> set[tuple[str, str, str]]:
+    """(role, object, action) in effect for one location."""
+    return {
+        (role, obj, act)
+        for role in ROLES
+        for obj, act in PERMISSIONS
+        if ENFORCER.allowed(session, role, location_id, obj, act)
+    }
 
 
-def set_rule(session: Session, role: str, obj: str, act: str, allowed: bool) -> bool:
-    """Grant or revoke one role permission everywhere. Returns True when something changed."""
-    where = (
-        CasbinRule.ptype == "p",
-        CasbinRule.v0 == role,
-        CasbinRule.v1 == "*",
-        CasbinRule.v2 == obj,
-        CasbinRule.v3 == act,
-    )
-    existing = session.exec(select(CasbinRule).where(*where)).all()
-    if allowed and not existing:
-        session.add(CasbinRule(ptype="p", v0=role, v1="*", v2=obj, v3=act))
-    elif not allowed and existing:
-        for rule in existing:  # delete exactly these rows (never remove_policies())
-            session.delete(rule)
-    else:
+def set_rule(session: Session, role: str, location_id: int, obj: str, act: str, allowed: bool) -> bool:
+    """Grant or revoke one role permission in one location. Returns True when something changed.
+
+    The location's own rule (allow or deny) replaces any earlier one of that location; when the
+    wanted effect is what the shared "*" rules give anyway, the location keeps no rule at all.
+    """
+    if ENFORCER.allowed(session, role, location_id, obj, act) == allowed:
         return False
+    dom = str(location_id)
+    own = session.exec(
+        select(CasbinRule).where(
+            CasbinRule.ptype == "p", CasbinRule.v0 == role, CasbinRule.v1 == dom,
+            CasbinRule.v2 == obj, CasbinRule.v3 == act,
+        )
+    ).all()
+    for rule in own:  # delete exactly these rows (never remove_policies(): it over-deletes)
+        session.delete(rule)
+    session.flush()
     bump_version(session)
+    if ENFORCER.allowed(session, role, location_id, obj, act) != allowed:
+        effect = "allow" if allowed else "deny"
+        session.add(CasbinRule(ptype="p", v0=role, v1=dom, v2=obj, v3=act, v4=effect))
+        session.flush()
+        bump_version(session)
     return True

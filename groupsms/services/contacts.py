@@ -47,7 +47,7 @@ class ContactView:
     secondary_is_us_ca: bool
 
 
-def view(c: Contact) -> ContactView:
+def _view(c: Contact) -> ContactView:
     return ContactView(
         c.id, c.name,
         c.primary_phone, format_display(c.primary_phone) if c.primary_phone else "",
@@ -58,7 +58,7 @@ def view(c: Contact) -> ContactView:
     )
 
 
-def search_clause(query: str):
+def _search_clause(query: str):
     """Name contains the text, or either number contains its digits (format-insensitive)."""
     clauses = [Contact.name.ilike(f"%{query}%")]
     wanted = digits(query)
@@ -78,16 +78,16 @@ def list_contacts(
         query = scopes.contacts_for(user, include_deleted=clean_bool(include_deleted, "include deleted"))
         text = clean_query(search)
         if text:
-            query = query.where(search_clause(text))
+            query = query.where(_search_clause(text))
         rows = s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit, 100, 500)))
-        return [view(c) for c in rows]
+        return [_view(c) for c in rows]
 
 
 def get_contact(actor: Actor | None, contact_id: Any) -> ContactView:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
-        return view(access_contact(s, user, contact_id, include_deleted=True))
+        return _view(access_contact(s, user, contact_id, include_deleted=True))
 
 
 def _clean_phone(value: Any, field: str, *, required: bool) -> str | None:

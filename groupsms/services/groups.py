@@ -20,7 +20,7 @@ from groupsms.models import BusinessNumber, Contact, Group, Message, Participant
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
 )
-from groupsms.services.contacts import search_clause
+from groupsms.services.contacts import _search_clause
 
 __all__ = [
     "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
@@ -92,7 +92,7 @@ class GroupDetail:
     participants: tuple[ParticipantView, ...]
     locked_reason: str | None
     can_send: bool
-    send_block_reason: str | None
+    _send_block_reason: str | None
 
 
 # -- the picker ------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) ->
         query = scopes.contacts_for(user)
         text = clean_query(search)
         if text:
-            query = query.where(search_clause(text))
+            query = query.where(_search_clause(text))
         options = []
         for contact in s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit))):
             for which in rules.WHICH_NUMBERS:
@@ -246,7 +246,7 @@ def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> lis
         text = clean_query(search)
         if text:
             matching = select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
-            matching = matching.where(or_(Participant.name.ilike(f"%{text}%"), search_clause(text)))
+            matching = matching.where(or_(Participant.name.ilike(f"%{text}%"), _search_clause(text)))
             query = query.where(Group.id.in_(matching))
         groups = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
         ids = [g.id for g in groups]
@@ -306,7 +306,7 @@ def _effective_lock(s: Session, group: Group) -> str | None:
     return rules.lock_reason(list(dnd_names))
 
 
-def send_block_reason(s: Session, user: User, group: Group) -> str | None:
+def _send_block_reason(s: Session, user: User, group: Group) -> str | None:
     """Why the actor cannot send in this group right now (R10, R13), or None."""
     locked = _effective_lock(s, group)
     if locked:
@@ -327,7 +327,7 @@ def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
         number = s.get(BusinessNumber, group.business_number_id)
         creator = s.get(User, group.created_by_id) if group.created_by_id else None
         participants = _participant_views(s, group)
-        block = send_block_reason(s, user, group)
+        block = _send_block_reason(s, user, group)
         return GroupDetail(
             group.id, _title([p.name for p in participants]), number.id, number.label,
             format_display(number.e164), creator.name if creator else "",

@@ -39,7 +39,7 @@ def _assignments(s, number_ids: list[int]) -> dict[int, tuple[int, ...]]:
     return {nid: tuple(sorted(found.get(nid, []))) for nid in number_ids}
 
 
-def views(s, numbers: list[BusinessNumber]) -> list[NumberView]:
+def _views(s, numbers: list[BusinessNumber]) -> list[NumberView]:
     assigned = _assignments(s, [n.id for n in numbers])
     return [
         NumberView(n.id, n.e164, format_display(n.e164), n.label, n.is_default, assigned[n.id])
@@ -55,10 +55,10 @@ def list_numbers(actor: Actor | None) -> list[NumberView]:
         rows = s.exec(
             scopes.numbers_for(user).order_by(BusinessNumber.is_default.desc(), BusinessNumber.label)
         ).all()
-        return views(s, list(rows))
+        return _views(s, list(rows))
 
 
-def clean_business_e164(value: Any) -> str:
+def _clean_business_e164(value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError("Number must be text", "number")
     try:
@@ -74,7 +74,7 @@ def create_number(actor: Actor | None, e164: Any, label: Any = "", default: Any 
     with db.transaction() as s:
         admin = acting_user(s, actor)
         require(s, admin, "number", "manage")
-        number = clean_business_e164(e164)
+        number = _clean_business_e164(e164)
         label = clean_text(label, "label", max_length=100, required=False) or format_display(number)
         default = clean_bool(default, "default")
         if s.exec(select(BusinessNumber.id).where(BusinessNumber.e164 == number)).first():

@@ -1,5 +1,6 @@
-"""The role permission policy (Casbin rules), for admins. Changes reach every process at once:
-each enforcer reloads when the stored policy version moves."""
+"""The role permission policy (Casbin rules), for admins of a location. An admin's change applies
+to their own location only. Changes reach every process at once: each enforcer reloads when the
+stored policy version moves."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def list_role_permissions(actor: Actor | None) -> list[PermissionRow]:
     with db.transaction() as s:
         admin = acting_user(s, actor)
         require(s, admin, "policy", "manage")
-        granted = policy.role_rules(s)
+        granted = policy.granted(s, admin.location_id)
         return [
             PermissionRow(obj, act, text, tuple(r for r in policy.ROLES if (r, obj, act) in granted))
             for (obj, act), text in policy.PERMISSIONS.items()
@@ -43,7 +44,7 @@ def set_role_permission(actor: Actor | None, role: Any, obj: Any, act: Any, allo
         allowed = clean_bool(allowed, "allowed")
         if role == "admin" and (obj, act) == ("policy", "manage") and not allowed:
             raise ValidationError("Admins must keep the right to change permissions", "permission")
-        changed = policy.set_rule(s, role, obj, act, allowed)
+        changed = policy.set_rule(s, role, admin.location_id, obj, act, allowed)
         if changed:
             audit(s, admin, "policy.changed", "policy", None, role=role, permission=f"{obj}:{act}", allowed=allowed)
         return changed

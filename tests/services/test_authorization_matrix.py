@@ -1,0 +1,183 @@
+"""Every service function, called as admin, full user, assigned-only user, a user of another
+location and nobody: allowed or refused as the matrix says, and a refusal writes nothing.
+
+A new public service function without a row here fails `test_matrix_covers_every_service_function`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from groupsms import db
+from groupsms.errors import Forbidden, NotAuthenticated, NotFound
+from groupsms.services import SERVICE_MODULES, contacts, groups, numbers, policy, sessions, users
+from tests.services.conftest import pick
+
+ROLES = ("admin", "full", "assigned", "other", "nobody")
+ACTOR_OF = {"admin": "ada", "full": "dana", "assigned": "bo", "other": "zed"}
+OK = "allow"
+
+# Entry points that run before anyone is signed in: they take credentials, not an actor.
+PUBLIC = {"sessions.sign_in", "sessions.actor_for_token"}
+
+
+@dataclass(frozen=True)
+class Row:
+    call: Callable  # (world, actor, group_id) -> result
+    admin: object = OK
+    full: object = OK
+    assigned: object = OK
+    other: object = NotFound  # acme objects are invisible to birch's admin (R14)
+
+
+def acme_only(**overrides) -> Row:
+    """Reaches into acme objects: only acme users get through."""
+    return Row(**overrides)
+
+
+def admins_only(call) -> Row:
+    """Needs an admin permission; birch's admin passes the role check, then finds nothing."""
+    return Row(call, full=Forbidden, assigned=Forbidden)
+
+
+def everyone(call) -> Row:
+    """Works in the caller's own location; birch's admin gets birch data only (checked for leaks)."""
+    return Row(call, other=OK)
+
+
+W = lambda w: w  # noqa: E731  (readability in the table below)
+
+MATRIX: dict[str, Row] = {
+    "sessions.sign_out": everyone(lambda w, a, g: sessions.sign_out(a, "not-a-live-token-0123456789")),
+    "users.list_users": everyone(lambda w, a, g: users.list_users(a)),
+    "users.create_user": Row(
+        lambda w, a, g: users.create_user(a, "new@acme.test", "New Person", "long-enough-pw"),
+        full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "users.set_user_role": admins_only(lambda w, a, g: users.set_user_role(a, w.users["bo"], "admin")),
+    "users.set_user_data_access": admins_only(
+        lambda w, a, g: users.set_user_data_access(a, w.users["bo"], "all")
+    ),
+    "users.set_user_password": Row(
+        lambda w, a, g: users.set_user_password(a, w.users["bo"], "another-long-pw"),
+        full=Forbidden, assigned=OK,
+    ),
+    "numbers.list_numbers": everyone(lambda w, a, g: numbers.list_numbers(a)),
+    "numbers.create_number": Row(
+        lambda w, a, g: numbers.create_number(a, "+15125550199", "New line"),
+        full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "numbers.set_default_number": admins_only(
+        lambda w, a, g: numbers.set_default_number(a, w.numbers["spare"])
+    ),
+    "numbers.assign_number": admins_only(
+        lambda w, a, g: numbers.assign_number(a, w.numbers["spare"], [w.users["dana"]])
+    ),
+    "contacts.list_contacts": everyone(lambda w, a, g: contacts.list_contacts(a)),
+    "contacts.get_contact": acme_only(call=lambda w, a, g: contacts.get_contact(a, w.contacts["carla"])),
+    "contacts.create_contact": everyone(
+        lambda w, a, g: contacts.create_contact(a, "Rae Renter", "+15125550141")
+    ),
+    "contacts.update_contact": acme_only(
+        call=lambda w, a, g: contacts.update_contact(a, w.contacts["carla"], name="Carla C.")
+    ),
+    "contacts.delete_contact": Row(
+        lambda w, a, g: contacts.delete_contact(a, w.contacts["erin"]), full=Forbidden, assigned=Forbidden,
+    ),
+    "contacts.set_contact_dnd": acme_only(
+        call=lambda w, a, g: contacts.set_contact_dnd(a, w.contacts["dan"], True)
+    ),
+    "groups.picker_numbers": everyone(lambda w, a, g: groups.picker_numbers(a)),
+    "groups.picker_contacts": everyone(lambda w, a, g: groups.picker_contacts(a)),
+    "groups.preview_group": acme_only(
+        call=lambda w, a, g: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
+    ),
+    "groups.create_group": acme_only(
+        call=lambda w, a, g: groups.create_group(a, w.numbers["main"], pick(w, "carla", "erin"))
+    ),
+    "groups.list_groups": everyone(lambda w, a, g: groups.list_groups(a)),
+    "groups.get_group": acme_only(call=lambda w, a, g: groups.get_group(a, g)),
+    "groups.search_participants": acme_only(call=lambda w, a, g: groups.search_participants(a, g, "carla")),
+    "policy.list_role_permissions": Row(
+        lambda w, a, g: policy.list_role_permissions(a), full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "policy.set_role_permission": Row(
+        lambda w, a, g: policy.set_role_permission(a, "user", "contact", "delete", True),
+        full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+}
+
+
+def _service_functions() -> set[str]:
+    names = set()
+    for module in SERVICE_MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, obj in inspect.getmembers(module, inspect.isfunction):
+            if obj.__module__ == module.__name__ and not name.startswith("_"):
+                names.add(f"{short}.{name}")
+    return names
+
+
+def test_matrix_covers_every_service_function():
+    functions = _service_functions()
+    missing = functions - set(MATRIX) - PUBLIC
+    stale = (set(MATRIX) | PUBLIC) - functions
+    assert not missing, f"service functions without an authorization matrix row: {sorted(missing)}"
+    assert not stale, f"matrix rows for functions that no longer exist: {sorted(stale)}"
+
+
+def test_every_actor_taking_service_function_takes_the_actor_first():
+    for module in SERVICE_MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or name.startswith("_") or f"{short}.{name}" in PUBLIC:
+                continue
+            first = next(iter(inspect.signature(fn).parameters))
+            assert first == "actor", f"{short}.{name} must take the acting user first"
+
+
+def _fingerprint() -> dict[str, int]:
+    """Row count per table plus the policy version: enough to see that a refusal wrote nothing."""
+    counts = {}
+    with db.transaction() as s:
+        for table in SQLModel.metadata.sorted_tables:
+            counts[table.name] = s.exec(select(func.count()).select_from(table)).one()[0]
+        from groupsms.access.policy import current_version
+
+        counts["policy_version"] = current_version(s)
+    return counts
+
+
+ACME_SECRETS = ("acme.test", "Carla Client", "Dan Buyer", "+1512555", "(512) 555", "Main office")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_authorization_matrix(world, name, role):
+    row = MATRIX[name]
+    group_id = groups.create_group(world.actors["ada"], world.numbers["main"], pick(world, "carla", "dan"))
+    actor = world.actors.get(ACTOR_OF.get(role, ""))
+    expected = NotAuthenticated if role == "nobody" else getattr(row, role)
+    before = _fingerprint()
+    if expected is OK:
+        result = row.call(world, actor, group_id)
+        if role == "other":
+            assert not any(secret in repr(result) for secret in ACME_SECRETS), f"{name} leaked acme data"
+    else:
+        with pytest.raises(expected):
+            row.call(world, actor, group_id)
+        assert _fingerprint() == before, f"{name} as {role} was refused but wrote something"
+
+
+def test_policy_change_by_another_location_leaves_acme_alone(world):
+    before = {(r.obj, r.act, r.roles) for r in policy.list_role_permissions(world.actors["ada"])}
+    assert policy.set_role_permission(world.actors["zed"], "user", "contact", "write", False)
+    after = {(r.obj, r.act, r.roles) for r in policy.list_role_permissions(world.actors["ada"])}
+    assert after == before
+    contacts.create_contact(world.actors["dana"], "Still Allowed", "+15125550142")
