@@ -172,7 +172,12 @@ class Message(SQLModel, table=True):
     sender_user_id: int | None = _fk("app_user.id", nullable=True)
     sender_participant_id: int | None = _fk("participant.id", nullable=True)
     from_e164: str | None = Field(default=None, max_length=16)
+    # What went out by SMS when it differs from `body` (a relay carries the sender's name, R5).
+    sms_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Aggregate of the deliveries (E3): queued | sent | delivered | failed | partial | none
     status: str = Field(default="queued", max_length=16)
+    # The provider's id for an inbound SMS (joined parts: "concat:<msisdn>:<ref>"): stored once.
+    provider_ref: str | None = Field(default=None, max_length=120, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -194,7 +199,12 @@ class Delivery(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_until: datetime | None = Field(default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    # The one SMS allowed to a number that just opted out: the confirmation (E1).
+    opt_out_confirmation: bool = Field(default=False)
     provider_message_ids: str = Field(default="", max_length=500)
+    # Receipt status per provider message id (a long SMS has several parts): JSON object.
+    part_statuses: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     price: str | None = Field(default=None, max_length=32)
     error_code: str | None = Field(default=None, max_length=32)
     error_text: str | None = Field(default=None, max_length=500)
