@@ -219,7 +219,9 @@ class InboundEvent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "provider_message_id"),)
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # inbound | status
-    provider_message_id: str = Field(max_length=64)
+    provider_message_id: str = Field(max_length=100)
+    # Parts of one long inbound SMS share this key ("<msisdn>:<to>:<concat-ref>"), E6.
+    concat_key: str | None = Field(default=None, max_length=100, index=True)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = Field(default=None)

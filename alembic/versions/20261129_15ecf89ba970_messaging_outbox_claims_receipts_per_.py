@@ -26,6 +26,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('opt_out_confirmation', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('part_statuses', sa.Text(), nullable=False, server_default='{}'))
 
+    with op.batch_alter_table('inbound_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('concat_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
+        batch_op.alter_column('provider_message_id', existing_type=sa.String(length=64),
+                              type_=sqlmodel.sql.sqltypes.AutoString(length=100), existing_nullable=False)
+        batch_op.create_index(batch_op.f('ix_inbound_event_concat_key'), ['concat_key'], unique=False)
+
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sms_text', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('provider_ref', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True))
@@ -39,6 +45,12 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_message_provider_ref', type_='unique')
         batch_op.drop_column('provider_ref')
         batch_op.drop_column('sms_text')
+
+    with op.batch_alter_table('inbound_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbound_event_concat_key'))
+        batch_op.alter_column('provider_message_id', existing_type=sqlmodel.sql.sqltypes.AutoString(length=100),
+                              type_=sa.String(length=64), existing_nullable=False)
+        batch_op.drop_column('concat_key')
 
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_column('part_statuses')

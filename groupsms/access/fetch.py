@@ -10,6 +10,8 @@ from groupsms.access import scopes
 from groupsms.errors import NotFound
 from groupsms.models import BusinessNumber, Contact, Group, User
 
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; anything larger cannot exist
+
 
 def clean_id(value: Any, what: str) -> int:
     """Ids come from browsers and command lines: anything but a positive int is simply not found."""
@@ -17,7 +19,7 @@ def clean_id(value: Any, what: str) -> int:
         raise NotFound(what)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int) or value <= 0:
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise NotFound(what)
     return value
 

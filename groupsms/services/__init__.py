@@ -2,8 +2,8 @@
 access, validates with the domain and writes in one transaction."""
 
 from groupsms.services._base import Actor
-from groupsms.services import contacts, groups, numbers, policy, sessions, users
+from groupsms.services import contacts, groups, messages, numbers, policy, sessions, users
 
-SERVICE_MODULES = (sessions, users, numbers, contacts, groups, policy)
+SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy)
 
-__all__ = ["Actor", "SERVICE_MODULES", "contacts", "groups", "numbers", "policy", "sessions", "users"]
+__all__ = ["Actor", "SERVICE_MODULES", "contacts", "groups", "messages", "numbers", "policy", "sessions", "users"]

@@ -1,7 +1,8 @@
-"""R10: when a contact turns DND on, every unlocked group with that contact is locked for good."""
+"""DND (R10, E1): locking groups, and the checks every send path makes."""
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from groupsms.domain.groups import lock_reason
@@ -9,7 +10,7 @@ from groupsms.models import Contact, Group, Participant, utcnow
 
 
 def lock_groups_of_contact(s: Session, contact: Contact) -> list[int]:
-    """Lock the contact's unlocked groups; returns their ids. Inbound messages are still stored."""
+    """Lock the contact's unlocked groups for good; returns their ids. Inbound is still stored."""
     groups = s.exec(
         select(Group)
         .join(Participant, Participant.group_id == Group.id)
@@ -22,3 +23,29 @@ def lock_groups_of_contact(s: Session, contact: Contact) -> list[int]:
         group.locked_at = now
         s.add(group)
     return [g.id for g in groups]
+
+
+def effective_lock(s: Session, group: Group) -> str | None:
+    """The stored lock, or one derived from DND set by a path that did not store it (R10)."""
+    if group.locked_reason:
+        return group.locked_reason
+    dnd_names = s.exec(
+        select(Contact.name)
+        .join(Participant, Participant.contact_id == Contact.id)
+        .where(Participant.group_id == group.id, Contact.dnd_sms)
+    ).all()
+    return lock_reason(list(dnd_names))
+
+
+def contacts_with_number(s: Session, location_id: int, e164: str) -> list[Contact]:
+    return list(s.exec(
+        select(Contact).where(
+            Contact.location_id == location_id,
+            or_(Contact.primary_phone == e164, Contact.secondary_phone == e164),
+        )
+    ))
+
+
+def number_opted_out(s: Session, location_id: int, e164: str) -> bool:
+    """E1: no SMS goes to a number any contact of the location has DND on."""
+    return any(c.dnd_sms for c in contacts_with_number(s, location_id, e164))

@@ -20,6 +20,7 @@ from groupsms.models import BusinessNumber, Contact, Group, Message, Participant
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
 )
+from groupsms.services._dnd import effective_lock
 from groupsms.services.contacts import _search_clause
 
 __all__ = [
@@ -294,21 +295,9 @@ def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
     ]
 
 
-def _effective_lock(s: Session, group: Group) -> str | None:
-    """The stored lock, or a lock derived from DND set by any path that did not store one (R10)."""
-    if group.locked_reason:
-        return group.locked_reason
-    dnd_names = s.exec(
-        select(Contact.name)
-        .join(Participant, Participant.contact_id == Contact.id)
-        .where(Participant.group_id == group.id, Contact.dnd_sms)
-    ).all()
-    return rules.lock_reason(list(dnd_names))
-
-
 def _send_block_reason(s: Session, user: User, group: Group) -> str | None:
     """Why the actor cannot send in this group right now (R10, R13), or None."""
-    locked = _effective_lock(s, group)
+    locked = effective_lock(s, group)
     if locked:
         return f"This group is locked: {locked}"
     if not policy.ENFORCER.allowed(s, user.role, user.location_id, "message", "send"):
@@ -331,7 +320,7 @@ def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
         return GroupDetail(
             group.id, _title([p.name for p in participants]), number.id, number.label,
             format_display(number.e164), creator.name if creator else "",
-            group.created_at, tuple(participants), _effective_lock(s, group), block is None, block,
+            group.created_at, tuple(participants), effective_lock(s, group), block is None, block,
         )
 
 

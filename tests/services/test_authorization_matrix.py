@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from groupsms import db
 from groupsms.errors import Forbidden, NotAuthenticated, NotFound
-from groupsms.services import SERVICE_MODULES, contacts, groups, numbers, policy, sessions, users
+from groupsms.services import SERVICE_MODULES, contacts, groups, messages, numbers, policy, sessions, users
 from tests.services.conftest import pick
 
 ROLES = ("admin", "full", "assigned", "other", "nobody")
@@ -34,6 +34,7 @@ class Row:
     full: object = OK
     assigned: object = OK
     other: object = NotFound  # acme objects are invisible to birch's admin (R14)
+    setup: Callable | None = None  # (world, group_id) -> x: data the call needs, made beforehand
 
 
 def acme_only(**overrides) -> Row:
@@ -54,64 +55,87 @@ def everyone(call) -> Row:
 W = lambda w: w  # noqa: E731  (readability in the table below)
 
 MATRIX: dict[str, Row] = {
-    "sessions.sign_out": everyone(lambda w, a, g: sessions.sign_out(a, "not-a-live-token-0123456789")),
-    "users.list_users": everyone(lambda w, a, g: users.list_users(a)),
+    "sessions.sign_out": everyone(lambda w, a, g, x=None: sessions.sign_out(a, "not-a-live-token-0123456789")),
+    "users.list_users": everyone(lambda w, a, g, x=None: users.list_users(a)),
     "users.create_user": Row(
-        lambda w, a, g: users.create_user(a, "new@acme.test", "New Person", "long-enough-pw"),
+        lambda w, a, g, x=None: users.create_user(a, "new@acme.test", "New Person", "long-enough-pw"),
         full=Forbidden, assigned=Forbidden, other=OK,
     ),
-    "users.set_user_role": admins_only(lambda w, a, g: users.set_user_role(a, w.users["bo"], "admin")),
+    "users.set_user_role": admins_only(lambda w, a, g, x=None: users.set_user_role(a, w.users["bo"], "admin")),
     "users.set_user_data_access": admins_only(
-        lambda w, a, g: users.set_user_data_access(a, w.users["bo"], "all")
+        lambda w, a, g, x=None: users.set_user_data_access(a, w.users["bo"], "all")
     ),
     "users.set_user_password": Row(
-        lambda w, a, g: users.set_user_password(a, w.users["bo"], "another-long-pw"),
+        lambda w, a, g, x=None: users.set_user_password(a, w.users["bo"], "another-long-pw"),
         full=Forbidden, assigned=OK,
     ),
-    "numbers.list_numbers": everyone(lambda w, a, g: numbers.list_numbers(a)),
+    "numbers.list_numbers": everyone(lambda w, a, g, x=None: numbers.list_numbers(a)),
     "numbers.create_number": Row(
-        lambda w, a, g: numbers.create_number(a, "+15125550199", "New line"),
+        lambda w, a, g, x=None: numbers.create_number(a, "+15125550199", "New line"),
         full=Forbidden, assigned=Forbidden, other=OK,
     ),
     "numbers.set_default_number": admins_only(
-        lambda w, a, g: numbers.set_default_number(a, w.numbers["spare"])
+        lambda w, a, g, x=None: numbers.set_default_number(a, w.numbers["spare"])
     ),
     "numbers.assign_number": admins_only(
-        lambda w, a, g: numbers.assign_number(a, w.numbers["spare"], [w.users["dana"]])
+        lambda w, a, g, x=None: numbers.assign_number(a, w.numbers["spare"], [w.users["dana"]])
     ),
-    "contacts.list_contacts": everyone(lambda w, a, g: contacts.list_contacts(a)),
-    "contacts.get_contact": acme_only(call=lambda w, a, g: contacts.get_contact(a, w.contacts["carla"])),
+    "contacts.list_contacts": everyone(lambda w, a, g, x=None: contacts.list_contacts(a)),
+    "contacts.get_contact": acme_only(call=lambda w, a, g, x=None: contacts.get_contact(a, w.contacts["carla"])),
     "contacts.create_contact": everyone(
-        lambda w, a, g: contacts.create_contact(a, "Rae Renter", "+15125550141")
+        lambda w, a, g, x=None: contacts.create_contact(a, "Rae Renter", "+15125550141")
     ),
     "contacts.update_contact": acme_only(
-        call=lambda w, a, g: contacts.update_contact(a, w.contacts["carla"], name="Carla C.")
+        call=lambda w, a, g, x=None: contacts.update_contact(a, w.contacts["carla"], name="Carla C.")
     ),
     "contacts.delete_contact": Row(
-        lambda w, a, g: contacts.delete_contact(a, w.contacts["erin"]), full=Forbidden, assigned=Forbidden,
+        lambda w, a, g, x=None: contacts.delete_contact(a, w.contacts["erin"]), full=Forbidden, assigned=Forbidden,
     ),
     "contacts.set_contact_dnd": acme_only(
-        call=lambda w, a, g: contacts.set_contact_dnd(a, w.contacts["dan"], True)
+        call=lambda w, a, g, x=None: contacts.set_contact_dnd(a, w.contacts["dan"], True)
     ),
-    "groups.picker_numbers": everyone(lambda w, a, g: groups.picker_numbers(a)),
-    "groups.picker_contacts": everyone(lambda w, a, g: groups.picker_contacts(a)),
+    "groups.picker_numbers": everyone(lambda w, a, g, x=None: groups.picker_numbers(a)),
+    "groups.picker_contacts": everyone(lambda w, a, g, x=None: groups.picker_contacts(a)),
     "groups.preview_group": acme_only(
-        call=lambda w, a, g: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
+        call=lambda w, a, g, x=None: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
     ),
     "groups.create_group": acme_only(
-        call=lambda w, a, g: groups.create_group(a, w.numbers["main"], pick(w, "carla", "erin"))
+        call=lambda w, a, g, x=None: groups.create_group(a, w.numbers["main"], pick(w, "carla", "erin"))
     ),
-    "groups.list_groups": everyone(lambda w, a, g: groups.list_groups(a)),
-    "groups.get_group": acme_only(call=lambda w, a, g: groups.get_group(a, g)),
-    "groups.search_participants": acme_only(call=lambda w, a, g: groups.search_participants(a, g, "carla")),
+    "groups.list_groups": everyone(lambda w, a, g, x=None: groups.list_groups(a)),
+    "groups.get_group": acme_only(call=lambda w, a, g, x=None: groups.get_group(a, g)),
+    "groups.search_participants": acme_only(call=lambda w, a, g, x=None: groups.search_participants(a, g, "carla")),
+    "messages.send_message": acme_only(call=lambda w, a, g, x=None: messages.send_message(a, g, "Hello all")),
+    "messages.list_messages": acme_only(call=lambda w, a, g, x=None: messages.list_messages(a, g)),
+    "messages.message_deliveries": acme_only(
+        call=lambda w, a, g, x=None: messages.message_deliveries(a, x),
+        setup=lambda w, g: messages.send_message(w.actors["ada"], g, "Hi"),
+    ),
+    "messages.list_needs_routing": everyone(lambda w, a, g, x=None: messages.list_needs_routing(a)),
+    "messages.assign_inbound": acme_only(
+        call=lambda w, a, g, x=None: messages.assign_inbound(a, x, g), setup=lambda w, g: _needs_routing(w, g)
+    ),
     "policy.list_role_permissions": Row(
-        lambda w, a, g: policy.list_role_permissions(a), full=Forbidden, assigned=Forbidden, other=OK,
+        lambda w, a, g, x=None: policy.list_role_permissions(a), full=Forbidden, assigned=Forbidden, other=OK,
     ),
     "policy.set_role_permission": Row(
-        lambda w, a, g: policy.set_role_permission(a, "user", "contact", "delete", True),
+        lambda w, a, g, x=None: policy.set_role_permission(a, "user", "contact", "delete", True),
         full=Forbidden, assigned=Forbidden, other=OK,
     ),
 }
+
+
+def _needs_routing(w, group_id: int) -> int:
+    """An inbound SMS from Carla, who is in two active groups on the main number (E2)."""
+    from groupsms.messaging import inbound
+
+    groups.create_group(w.actors["ada"], w.numbers["main"], pick(w, "carla", "fay"))
+    event_id, _ = inbound.record_event(
+        "inbound", {"msisdn": "15125550111", "to": "15125550100", "messageId": "m-route-1", "text": "Which group?"}
+    )
+    inbound.process_event(event_id)
+    [item] = messages.list_needs_routing(w.actors["ada"])
+    return item.message_id
 
 
 def _service_functions() -> set[str]:
@@ -164,14 +188,15 @@ def test_authorization_matrix(world, name, role):
     group_id = groups.create_group(world.actors["ada"], world.numbers["main"], pick(world, "carla", "dan"))
     actor = world.actors.get(ACTOR_OF.get(role, ""))
     expected = NotAuthenticated if role == "nobody" else getattr(row, role)
+    extra = row.setup(world, group_id) if row.setup else None
     before = _fingerprint()
     if expected is OK:
-        result = row.call(world, actor, group_id)
+        result = row.call(world, actor, group_id, extra)
         if role == "other":
             assert not any(secret in repr(result) for secret in ACME_SECRETS), f"{name} leaked acme data"
     else:
         with pytest.raises(expected):
-            row.call(world, actor, group_id)
+            row.call(world, actor, group_id, extra)
         assert _fingerprint() == before, f"{name} as {role} was refused but wrote something"
 
 

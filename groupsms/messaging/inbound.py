@@ -1,0 +1,246 @@
+"""Webhook events: recorded raw first, then processed (E1, E2, E3, E6, R5, R10).
+
+`record_event` makes a webhook call durable and idempotent (Vonage retries for 24 hours);
+`process_event` turns it into messages, relays, opt-outs or delivery updates. An event whose
+processing failed keeps `processed_at` empty and is retried by `process_pending`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from groupsms import db
+from groupsms.domain import delivery as states
+from groupsms.domain import keywords, routing
+from groupsms.domain.phones import PhoneError, normalize
+from groupsms.messaging import notify, outbox, relay
+from groupsms.models import BusinessNumber, Delivery, Group, InboundEvent, Location, Message, Participant, utcnow
+from groupsms.services._dnd import contacts_with_number, lock_groups_of_contact, number_opted_out
+
+log = logging.getLogger(__name__)
+
+INBOUND, STATUS = "inbound", "status"
+REQUIRED = {INBOUND: ("msisdn", "to", "messageId"), STATUS: ("msisdn", "to", "messageId", "status")}
+
+
+class BadEvent(ValueError):
+    """The webhook body is not a usable event (answered with 400, nothing stored)."""
+
+
+def _e164(raw: str, field: str) -> str:
+    try:
+        return normalize("+" + raw.lstrip("+"))
+    except PhoneError as exc:
+        raise BadEvent(f"{field}: {exc}") from exc
+
+
+def validate(kind: str, params: dict[str, str]) -> None:
+    missing = [f for f in REQUIRED[kind] if not params.get(f)]
+    if missing:
+        raise BadEvent(f"missing {', '.join(missing)}")
+    if len(params["messageId"]) > 60:
+        raise BadEvent("messageId is too long")
+    _e164(params["msisdn"], "msisdn")
+    _e164(params["to"], "to")
+    if kind == INBOUND and params.get("concat") == "true":
+        try:
+            part, total = int(params["concat-part"]), int(params["concat-total"])
+        except (KeyError, ValueError) as exc:
+            raise BadEvent("concat-part and concat-total must be numbers") from exc
+        if not params.get("concat-ref") or not 1 <= part <= total <= 20:
+            raise BadEvent("concat-ref, concat-part and concat-total are inconsistent")
+
+
+def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
+    """Store the raw event once. Returns (event id, whether it is new)."""
+    validate(kind, params)
+    key = params["messageId"] if kind == INBOUND else f"{params['messageId']}:{params['status'].lower()}"
+    concat_key = None
+    if kind == INBOUND and params.get("concat") == "true":
+        concat_key = f"{params['msisdn']}:{params['to']}:{params['concat-ref']}"[:100]
+    try:
+        with db.transaction() as s:
+            event = InboundEvent(kind=kind, provider_message_id=key, concat_key=concat_key,
+                                 payload=json.dumps(params, sort_keys=True))
+            s.add(event)
+            s.flush()
+            return event.id, True
+    except IntegrityError:
+        with db.transaction() as s:
+            existing = s.exec(select(InboundEvent).where(
+                InboundEvent.kind == kind, InboundEvent.provider_message_id == key)).one()
+            return existing.id, False
+
+
+def process_event(event_id: int) -> None:
+    try:
+        with db.transaction() as s:
+            event = s.exec(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update()).one()
+            if event.processed_at is not None:
+                return
+            params = json.loads(event.payload)
+            (_process_inbound if event.kind == INBOUND else _process_status)(s, event, params)
+            event.processed_at = utcnow()
+            event.error = None
+            s.add(event)
+    except Exception as exc:  # keep the raw event; `process_pending` tries again later
+        log.exception("processing webhook event %s failed", event_id)
+        with db.transaction() as s:
+            event = s.get(InboundEvent, event_id)
+            event.error = f"{type(exc).__name__}: {exc}"[:500]
+            s.add(event)
+
+
+def process_pending(older_than: float = 30.0, limit: int = 100) -> int:
+    """Retry events that were recorded but not processed (a crash, a database hiccup)."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with db.transaction() as s:
+        ids = s.exec(select(InboundEvent.id).where(
+            InboundEvent.processed_at.is_(None), InboundEvent.received_at < cutoff,
+        ).order_by(InboundEvent.id).limit(limit)).all()
+    for event_id in ids:
+        process_event(event_id)
+    return len(ids)
+
+
+# -- inbound SMS ---------------------------------------------------------------------------------
+
+def _mark_done(event: InboundEvent, note: str) -> None:
+    event.error = note
+
+
+def _joined_text(s: Session, event: InboundEvent, params: dict[str, str]) -> str | None:
+    """E6: the whole text once every part has arrived, else None (the last part to arrive joins)."""
+    if event.concat_key is None:
+        return params.get("text", "")
+    total = int(params["concat-total"])
+    parts: dict[int, str] = {}
+    for other in s.exec(select(InboundEvent).where(InboundEvent.kind == INBOUND,
+                                                   InboundEvent.concat_key == event.concat_key)):
+        data = json.loads(other.payload)
+        parts[int(data["concat-part"])] = data.get("text", "")
+    if len(parts) < total:
+        return None
+    return "".join(parts[i] for i in range(1, total + 1))
+
+
+def _process_inbound(s: Session, event: InboundEvent, params: dict[str, str]) -> None:
+    sender, to = _e164(params["msisdn"], "msisdn"), _e164(params["to"], "to")
+    number = s.exec(select(BusinessNumber).where(BusinessNumber.e164 == to)).first()
+    if number is None:
+        return _mark_done(event, "Not a business number of any location")
+    text = _joined_text(s, event, params)
+    if text is None:
+        return _mark_done(event, "Waiting for the other parts")
+    provider_ref = f"concat:{event.concat_key}" if event.concat_key else params["messageId"]
+    if s.exec(select(Message.id).where(Message.provider_ref == provider_ref[:120])).first():
+        return None  # already stored (a retried part of a joined message)
+    message = Message(
+        location_id=number.location_id, business_number_id=number.id, direction="inbound", body=text,
+        from_e164=sender, provider_ref=provider_ref[:120], status=states.NONE,
+    )
+    s.add(message)
+    s.flush()
+    keyword = keywords.classify(text)
+    if keyword:
+        _keyword_reply(s, number, sender, keyword)
+    _route(s, number, message, relay_it=keyword is None)
+
+
+def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
+    """E2: the one active group with this sender on this number, never a guess."""
+    def groups_with_sender(active: bool) -> list[int]:
+        query = select(Group.id).join(Participant, Participant.group_id == Group.id).where(
+            Group.business_number_id == number.id, Participant.e164 == message.from_e164)
+        lock = Group.locked_reason.is_(None) if active else Group.locked_reason.is_not(None)
+        return sorted(set(s.exec(query.where(lock)).all()))
+
+    decision = routing.route_inbound(groups_with_sender(active=True))
+    if decision.kind == routing.ROUTE:
+        relay.attach_and_relay(s, s.get(Group, decision.group_id), message, relay=relay_it)
+        return
+    if decision.kind == routing.UNROUTED:
+        locked = groups_with_sender(active=False)
+        if len(locked) == 1:  # R10: a locked group still keeps what its participants send
+            relay.attach_and_relay(s, s.get(Group, locked[0]), message, relay=False)
+            return
+    message.routing = routing.NEEDS_ROUTING if decision.kind == routing.NEEDS_ROUTING and relay_it else routing.UNROUTED
+    s.add(message)
+    notify.publish(s, notify.Change(notify.ROUTING, message.location_id, None, message.id))
+
+
+STOP_REPLY = "{name}: you are unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
+START_REPLY = "{name}: you are resubscribed. Reply STOP to unsubscribe."
+HELP_REPLY = "{name}: group texts from our team. Reply STOP to unsubscribe."
+
+
+def _keyword_reply(s: Session, number: BusinessNumber, sender: str, keyword: str) -> None:
+    """E1: STOP sets DND (locking groups, R10) and gets one confirmation; START lifts it; HELP answers."""
+    was_opted_out = number_opted_out(s, number.location_id, sender)
+    contacts = contacts_with_number(s, number.location_id, sender)
+    if keyword == keywords.STOP:
+        for contact in contacts:
+            if not contact.dnd_sms:
+                contact.dnd_sms = True
+                contact.updated_at = utcnow()
+                s.add(contact)
+            s.flush()
+            lock_groups_of_contact(s, contact)
+        if was_opted_out:
+            return  # one confirmation only
+        template, confirmation = STOP_REPLY, True
+    elif keyword == keywords.START:
+        for contact in contacts:
+            if contact.dnd_sms:
+                contact.dnd_sms = False
+                contact.updated_at = utcnow()
+                s.add(contact)
+        template, confirmation = START_REPLY, False
+    else:
+        if was_opted_out:
+            return  # nothing but the one confirmation ever goes to an opted-out number
+        template, confirmation = HELP_REPLY, False
+    location = s.get(Location, number.location_id)
+    reply = Message(
+        location_id=number.location_id, business_number_id=number.id, direction="outbound",
+        routing="system", body=template.format(name=location.name),
+    )
+    s.add(reply)
+    s.flush()
+    outbox.queue(s, reply, [(None, sender)], opt_out_confirmation=confirmation)
+
+
+# -- delivery receipts ---------------------------------------------------------------------------
+
+def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> None:
+    """E3: update the delivery the receipt is about, and its message's aggregate."""
+    delivery = None
+    ref = params.get("client-ref", "")
+    if ref.startswith("d") and ref[1:].isdigit():
+        delivery = s.exec(select(Delivery).where(Delivery.id == int(ref[1:])).with_for_update()).first()
+    if delivery is None:
+        delivery = s.exec(select(Delivery).where(
+            Delivery.provider_message_ids.contains(params["messageId"])).with_for_update()).first()
+    if delivery is None:
+        return _mark_done(event, "No delivery for this receipt")
+    status = states.RECEIPT_STATUS.get(params["status"].lower(), states.SENT)
+    parts = json.loads(delivery.part_statuses or "{}")
+    parts[params["messageId"]] = status
+    delivery.part_statuses = json.dumps(parts, sort_keys=True)
+    if status == states.FAILED:
+        delivery.error_code = params.get("err-code") or delivery.error_code
+        delivery.error_text = f"Carrier reported {params['status'].lower()}"
+    if delivery.status != states.QUEUED:  # the send result sets the status when it lands
+        expected = len([i for i in delivery.provider_message_ids.split(",") if i])
+        delivery.status = states.combine_parts(parts, expected)
+    if params.get("price") and not delivery.price:
+        delivery.price = params["price"][:32]
+    delivery.updated_at = utcnow()
+    s.add(delivery)
+    s.flush()
+    outbox.refresh_status(s, delivery.message_id)

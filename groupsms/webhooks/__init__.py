@@ -1,0 +1,1 @@
+"""HTTP endpoints that are not Reflex pages: Vonage's webhooks."""
