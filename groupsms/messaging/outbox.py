@@ -39,8 +39,12 @@ def queue(
 
 
 def refresh_status(s: Session, message_id: int) -> str:
-    """Recompute a message's aggregate from its deliveries (E3)."""
-    message = s.get(Message, message_id)
+    """Recompute a message's aggregate from its deliveries (E3).
+
+    The message row is locked first: two deliveries settling at once would otherwise each see the
+    other still queued and both store a stale aggregate.
+    """
+    message = s.exec(select(Message).where(Message.id == message_id).with_for_update()).one()
     statuses = s.exec(select(Delivery.status).where(Delivery.message_id == message_id)).all()
     status = states.aggregate(statuses)
     if message.status != status:
