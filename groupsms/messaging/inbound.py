@@ -84,9 +84,9 @@ def process_event(event_id: int) -> None:
             if event.processed_at is not None:
                 return
             params = json.loads(event.payload)
+            event.error = None
             (_process_inbound if event.kind == INBOUND else _process_status)(s, event, params)
             event.processed_at = utcnow()
-            event.error = None
             s.add(event)
     except Exception as exc:  # keep the raw event; `process_pending` tries again later
         log.exception("processing webhook event %s failed", event_id)
