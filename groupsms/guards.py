@@ -23,3 +23,21 @@ def _refuse_membership_changes(session: Session, _context, _instances) -> None: 
     for obj in session.deleted:
         if isinstance(obj, Participant):
             raise ImmutableMembership("Group participants cannot be removed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_membership_changes(state) -> None:  # noqa: ANN001
+    """The same rule for ORM bulk UPDATE/DELETE statements, which never reach before_flush."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    entity = mapper.class_ if mapper is not None else None
+    if entity is Participant:
+        raise ImmutableMembership("Group participants cannot be changed after creation")
+    if entity is Group and state.is_delete:
+        raise ImmutableMembership("Groups cannot be deleted")
+    if entity is Group:
+        values = getattr(state.statement, "_values", None) or {}
+        names = {getattr(k, "key", k) for k in values}
+        if "business_number_id" in names:
+            raise ImmutableMembership("A group's business number cannot be changed after creation")

@@ -34,6 +34,7 @@ from groupsms.models import (
     User,
     utcnow,
 )
+from groupsms.services._dnd import lock_groups_of_contact
 from groupsms.security import check_password_strength, hash_password, verify_password
 
 KINDS = {"location": "locations", "user": "users", "number": "numbers", "contact": "contacts"}
@@ -470,7 +471,11 @@ class _Applier:
             # Keep the first deletion time: re-loading a deleted contact must not move it.
             already = row.deleted_at if row is not None else None
             wanted["deleted_at"] = (already or utcnow()) if f["deleted"] else None
+        if row is not None and row.dnd_sms and wanted.get("dnd_sms") is False:
+            lock_groups_of_contact(self.s, row)  # R10: lifting DND never reopens a group
         row, created, changed = self._save(row, Contact, entry, wanted, location_id=location_id)
+        if "dnd_sms" in changed and row.dnd_sms and not created:
+            lock_groups_of_contact(self.s, row)
         if changed and not created:
             row.updated_at = utcnow()
             self._flush(entry.label)

@@ -20,7 +20,7 @@ from groupsms.domain import keywords, routing
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.messaging import notify, outbox, relay
 from groupsms.models import BusinessNumber, Delivery, Group, InboundEvent, Location, Message, Participant, utcnow
-from groupsms.services._dnd import contacts_with_number, lock_groups_of_contact, number_opted_out
+from groupsms.services._dnd import active_group_clause, contacts_with_number, number_opted_out, set_dnd
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bo
     def groups_with_sender(active: bool) -> list[int]:
         query = select(Group.id).join(Participant, Participant.group_id == Group.id).where(
             Group.business_number_id == number.id, Participant.e164 == message.from_e164)
-        lock = Group.locked_reason.is_(None) if active else Group.locked_reason.is_not(None)
+        lock = active_group_clause() if active else ~active_group_clause()
         return sorted(set(s.exec(query.where(lock)).all()))
 
     decision = routing.route_inbound(groups_with_sender(active=True))
@@ -185,21 +185,13 @@ def _keyword_reply(s: Session, number: BusinessNumber, sender: str, keyword: str
     contacts = contacts_with_number(s, number.location_id, sender)
     if keyword == keywords.STOP:
         for contact in contacts:
-            if not contact.dnd_sms:
-                contact.dnd_sms = True
-                contact.updated_at = utcnow()
-                s.add(contact)
-            s.flush()
-            lock_groups_of_contact(s, contact)
+            set_dnd(s, contact, True)
         if was_opted_out:
             return  # one confirmation only
         template, confirmation = STOP_REPLY, True
     elif keyword == keywords.START:
         for contact in contacts:
-            if contact.dnd_sms:
-                contact.dnd_sms = False
-                contact.updated_at = utcnow()
-                s.add(contact)
+            set_dnd(s, contact, False)
         template, confirmation = START_REPLY, False
     else:
         if was_opted_out:

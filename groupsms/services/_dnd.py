@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import and_, not_, or_
 from sqlmodel import Session, select
 
 from groupsms.domain.groups import lock_reason
@@ -23,6 +23,29 @@ def lock_groups_of_contact(s: Session, contact: Contact) -> list[int]:
         group.locked_at = now
         s.add(group)
     return [g.id for g in groups]
+
+
+def active_group_clause():
+    """Groups that are not locked (R10): no stored lock and no participant's contact with DND."""
+    dnd_participant = (
+        select(Participant.id)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.group_id == Group.id, Contact.dnd_sms)
+        .exists()
+    )
+    return and_(Group.locked_reason.is_(None), not_(dnd_participant))
+
+
+def set_dnd(s: Session, contact: Contact, dnd: bool) -> list[int]:
+    """Turn a contact's SMS DND on or off. On locks its groups for good (returns their ids); off
+    first stores the locks its DND implied, so lifting DND never reopens a group (R10)."""
+    if contact.dnd_sms == dnd:
+        return lock_groups_of_contact(s, contact) if dnd else []
+    locked = lock_groups_of_contact(s, contact)
+    contact.dnd_sms = dnd
+    contact.updated_at = utcnow()
+    s.add(contact)
+    return locked if dnd else []
 
 
 def effective_lock(s: Session, group: Group) -> str | None:

@@ -13,11 +13,11 @@ from groupsms.access import scopes
 from groupsms.access.fetch import access_contact, location_user
 from groupsms.domain.phones import PhoneError, digits, format_display, is_us_ca, normalize
 from groupsms.errors import ValidationError
-from groupsms.models import Contact, User, utcnow
+from groupsms.models import Contact, Group, User, utcnow
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, clean_text, require,
 )
-from groupsms.services._dnd import lock_groups_of_contact
+from groupsms.services._dnd import set_dnd
 
 __all__ = [
     "ContactView",
@@ -198,9 +198,8 @@ def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]
         dnd = clean_bool(dnd, "DND")
         if contact.dnd_sms == dnd:
             return []
-        contact.dnd_sms = dnd
-        contact.updated_at = utcnow()
-        s.add(contact)
-        locked = lock_groups_of_contact(s, contact) if dnd else []
+        locked = set_dnd(s, contact, dnd)
         audit(s, user, "contact.dnd_changed", "contact", contact.id, dnd=dnd, locked_groups=locked)
-        return locked
+        # Only the groups the caller may see: the others' ids are none of their business (R11).
+        visible = s.exec(select(Group.id).where(Group.id.in_(locked), scopes.group_visibility_clause(user)))
+        return sorted(visible.all())

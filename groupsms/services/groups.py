@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, true
 from sqlmodel import Session, select
 
 from groupsms import db
@@ -20,7 +20,7 @@ from groupsms.models import BusinessNumber, Contact, Group, Message, Participant
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
 )
-from groupsms.services._dnd import effective_lock
+from groupsms.services._dnd import active_group_clause, effective_lock
 from groupsms.services.contacts import _search_clause
 
 __all__ = [
@@ -93,7 +93,7 @@ class GroupDetail:
     participants: tuple[ParticipantView, ...]
     locked_reason: str | None
     can_send: bool
-    _send_block_reason: str | None
+    send_block_reason: str | None
 
 
 # -- the picker ------------------------------------------------------------------------------------
@@ -167,11 +167,13 @@ def _clean_participants(value: Any) -> list[tuple[Any, str]]:
     return pairs
 
 
-def _active_groups_on(s: Session, number_id: int) -> dict[int, list[str]]:
+def _active_groups_on(s: Session, user: User, number_id: int, *, visible_only: bool) -> dict[int, list[str]]:
+    """Active groups on the number and their numbers; E11 offers only groups the user can open."""
+    visible = scopes.group_visibility_clause(user) if visible_only else true()
     rows = s.exec(
         select(Participant.group_id, Participant.e164)
         .join(Group, Group.id == Participant.group_id)
-        .where(Group.business_number_id == number_id, Group.locked_reason.is_(None))
+        .where(Group.business_number_id == number_id, active_group_clause(), visible)
     )
     found: dict[int, list[str]] = {}
     for group_id, e164 in rows:
@@ -186,8 +188,8 @@ def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
     facts = rules.BusinessNumberFacts(number.e164, number.location_id == user.location_id, number.sms_capable)
     problems = tuple(FieldError(p.field, p.message, p.rule) for p in rules.check_group(facts, choices))
     e164s = [c.e164 for c in choices if c.e164]
-    existing = _active_groups_on(s, number.id)
-    duplicate = rules.find_duplicate(e164s, existing)
+    existing = _active_groups_on(s, user, number.id, visible_only=False)
+    duplicate = rules.find_duplicate(e164s, _active_groups_on(s, user, number.id, visible_only=True))
     overlaps = tuple(
         f"{format_display(e164)} is already in {len(ids)} active group{'s' if len(ids) > 1 else ''} "
         "on this number: its replies will wait in Needs routing"

@@ -20,7 +20,7 @@ from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.messaging import notify, outbox, relay
 from groupsms.models import BusinessNumber, Delivery, Group, Message, Participant, User, utcnow
 from groupsms.services._base import Actor, acting_user, audit, clean_limit, require
-from groupsms.services._dnd import number_opted_out
+from groupsms.services._dnd import active_group_clause, number_opted_out
 from groupsms.services.groups import _send_block_reason
 
 __all__ = [
@@ -151,7 +151,7 @@ def _candidates(s: Session, message: Message) -> list[int]:
     return sorted(s.exec(
         select(Group.id).join(Participant, Participant.group_id == Group.id).where(
             Group.business_number_id == message.business_number_id,
-            Group.locked_reason.is_(None), Participant.e164 == message.from_e164,
+            active_group_clause(), Participant.e164 == message.from_e164,
         ).distinct()
     ).all())
 

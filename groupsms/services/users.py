@@ -50,7 +50,7 @@ def list_users(actor: Actor | None) -> list[UserView]:
 def _clean_email(value: Any) -> str:
     email = clean_text(value, "email", max_length=254).lower()
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email:
+    if not local or "@" in domain or "." not in domain.strip(".") or " " in email:
         raise ValidationError(f"{email!r} is not an email address", "email")
     return email
 

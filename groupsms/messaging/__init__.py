@@ -1,0 +1,1 @@
+"""Messaging: the outbox and its worker, the SmsGateway port and its adapters (Vonage, fake), signatures."""
