@@ -7,9 +7,10 @@ What the SDK does, read in vonage_http_client/http_client.py (1.5.x), and what w
 - Its `requests.Session` keeps `trust_env=True`, so `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE` from the
   environment override `session.verify`. With a CA bundle we set `verify` to it and turn
   `trust_env` off on that session only: the bundle wins for Vonage requests, and the process
-  environment (used by everything else) is left untouched. Without one, requests' usual trust applies.
-- Its HTTP client is not thread-safe (one mutable headers dict shared by every call): one SDK client
-  per thread (`threading.local`).
+  environment (used by everything else) is left untouched. (That session then also ignores proxy
+  variables: a CA bundle is for a stand-in on a known host.) Without one, requests' usual trust applies.
+- Its HTTP client is not thread-safe (one mutable headers dict shared by every call, and one
+  `last_response`): one SDK client per thread (`threading.local`).
 - Duplicate SMS guard. `make_request` re-sends the whole request, up to `pool_maxsize` times (default
   10), whenever the connection drops with "RemoteDisconnected", which is exactly a server that read
   our POST and closed without answering, i.e. maybe accepted it. Its urllib3 `Retry(total=3)` does
@@ -158,6 +159,8 @@ class VonageGateway:
             # The outbox retries with the same client-ref and caps attempts.
             return SendResult(RETRY, error_code="timeout", error_text=_short(str(exc)))
         except requests.exceptions.ConnectionError as exc:
+            # Refused, reset, TLS failure, or dropped after the POST was read (then, as with a
+            # timeout, the provider may have accepted it). Never resent here: see the module notes.
             return SendResult(RETRY, error_code="connection", error_text=_short(str(exc)))
         except Exception as exc:  # SmsError / PartialFailureError (non-zero status), or anything else
             error = exc

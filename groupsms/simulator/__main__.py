@@ -1,0 +1,5 @@
+import sys
+
+from groupsms.simulator.cli import main
+
+sys.exit(main())
