@@ -94,14 +94,148 @@ def _demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", type=int, default=4, help="sends in flight at once (default 4)")
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Drain the outbox until interrupted; several workers may run at once (scale-out)."""
+    import signal
+    import threading
+
+    from groupsms.messaging import runtime
+    from groupsms.messaging.vonage_gateway import from_settings
+    from groupsms.messaging.worker import Worker
+
+    settings = config.load()
+    if settings.simulator_mode:
+        print("groupsms worker: VONAGE_API_KEY is not set. Start `groupsms simulator` and export the "
+              "variables it prints, or set your Vonage account's.", file=sys.stderr)
+        return 2
+    if args.concurrency < 1:
+        print("groupsms worker: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    worker = Worker(from_settings(settings), limiter=runtime.limiter_for(settings), concurrency=args.concurrency)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"groupsms worker {worker.name}: sending through {settings.vonage_rest_host} "
+          f"at most {settings.sms_rate:g}/s", flush=True)
+    worker.run_forever(stop)
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from groupsms.simulator import main as simulator_main
+
+    return simulator_main(args.simulator_args)
+
+
+def _simulator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("simulator_args", nargs=argparse.REMAINDER, help="see `groupsms simulator -- --help`")
+
+
+def _acting(email: str):
+    """The user a script acts as: the same services and access checks as the pages apply to them."""
+    from sqlmodel import func, select
+
+    from groupsms.models import User
+    from groupsms.services import Actor
+
+    with db.transaction() as s:
+        user = s.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+        if user is None or not user.is_active:
+            raise LookupError(f"no active user with the email {email}")
+        return Actor.of(user)
+
+
+def _group_create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="act as this user")
+    parser.add_argument("--from", dest="from_number", required=True, metavar="E164", help="business number")
+    parser.add_argument("--participant", action="append", default=[], metavar="CONTACT_REF[:primary|secondary]",
+                        help="a contact's number; repeat for each participant (2 to 9)")
+    parser.add_argument("--allow-duplicate", action="store_true",
+                        help="create even if an active group has exactly these numbers (E11)")
+
+
+def _refused(command: str, err: Exception) -> int:
+    import json
+
+    print(json.dumps({"error": str(err)}), file=sys.stderr)
+    print(f"groupsms {command}: refused: {err}", file=sys.stderr)
+    return 1
+
+
+def _group_create(args: argparse.Namespace) -> int:
+    import json
+
+    from sqlmodel import select
+
+    from groupsms.domain.phones import PhoneError, normalize
+    from groupsms.errors import DuplicateGroup, GroupsmsError
+    from groupsms.models import BusinessNumber, Contact
+    from groupsms.services import groups
+
+    try:
+        actor = _acting(args.as_email)
+        e164 = normalize(args.from_number)
+        with db.transaction() as s:  # refs and numbers name rows of the actor's location only
+            number_id = s.exec(select(BusinessNumber.id).where(
+                BusinessNumber.location_id == actor.location_id, BusinessNumber.e164 == e164)).first()
+            participants = []
+            for item in args.participant:
+                ref, _, which = item.partition(":")
+                contact_id = s.exec(select(Contact.id).where(
+                    Contact.location_id == actor.location_id, Contact.ref == ref)).first()
+                if contact_id is None:
+                    raise LookupError(f"contact {ref!r} not found")
+                participants.append((contact_id, which or "primary"))
+        if number_id is None:
+            raise LookupError(f"business number {args.from_number} not found")
+        group_id = groups.create_group(actor, number_id, participants, allow_duplicate=args.allow_duplicate)
+    except DuplicateGroup as err:
+        return _refused("group create", f"{err} (group {err.group_id}); pass --allow-duplicate to create anyway")
+    except (GroupsmsError, LookupError, PhoneError) as err:
+        return _refused("group create", err)
+    print(json.dumps({"group_id": group_id}))
+    return 0
+
+
+def _send_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="act as this user")
+    parser.add_argument("--group", required=True, metavar="ID", help="the group's id")
+    parser.add_argument("text", metavar="TEXT", help="the message")
+
+
+def _send(args: argparse.Namespace) -> int:
+    import json
+
+    from groupsms.errors import GroupsmsError
+    from groupsms.services import messages
+
+    try:
+        message_id = messages.send_message(_acting(args.as_email), args.group, args.text)
+    except (GroupsmsError, LookupError) as err:
+        return _refused("send", err)
+    print(json.dumps({"message_id": message_id}))
+    return 0
+
+
 COMMANDS: dict[tuple[str, ...], Command] = {
     ("db", "upgrade"): Command("migrate the database to the latest schema", _db_upgrade),
     ("load",): Command("create or update locations, users, numbers and contacts from a JSON file",
                        _load, _load_arguments),
     ("demo",): Command("load the demo locations and print the demo logins", _demo),
+    ("worker",): Command("send queued SMS (run several for scale-out)", _worker, _worker_arguments),
+    ("simulator",): Command("run a Vonage SMS API simulator with simulated handsets", _simulator,
+                            _simulator_arguments, uses_database=False),
+    ("group", "create"): Command("create a group as a user (prints {\"group_id\": ...})", _group_create,
+                                 _group_create_arguments),
+    ("send",): Command("send a message in a group as a user (prints {\"message_id\": ...})", _send,
+                       _send_arguments),
 }
 # Help for the first word of multi-word commands.
-COMMAND_GROUPS = {"db": "database schema"}
+COMMAND_GROUPS = {"db": "database schema", "group": "group conversations"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -227,9 +227,15 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
     if status == states.FAILED:
         delivery.error_code = params.get("err-code") or delivery.error_code
         delivery.error_text = f"Carrier reported {params['status'].lower()}"
-    if delivery.status != states.QUEUED:  # the send result sets the status when it lands
+    if delivery.status != states.QUEUED:
         expected = len([i for i in delivery.provider_message_ids.split(",") if i])
         delivery.status = states.combine_parts(parts, expected)
+    elif delivery.attempts and delivery.claimed_by is None:
+        # An attempt that got no answer was accepted after all: settle it, so it is not resent.
+        delivery.status = states.combine_parts(parts, len(parts))
+        delivery.provider_message_ids = ",".join(sorted(parts))[:500]
+        delivery.error_code = delivery.error_text = None
+    # else: the send result is still on its way and settles the status when it lands
     if params.get("price") and not delivery.price:
         delivery.price = params["price"][:32]
     delivery.updated_at = utcnow()

@@ -31,6 +31,11 @@ from groupsms.services._dnd import effective_lock, number_opted_out
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# No answer (timeout, connection dropped): the provider may have accepted the SMS. Its delivery
+# receipt carries our client-ref, so wait this long for one before sending again; a receipt that
+# arrives meanwhile settles the delivery and nothing is resent.
+AMBIGUOUS_ERRORS = {"timeout", "connection"}
+AMBIGUOUS_WAIT_SECONDS = 30.0
 
 
 class Worker:
@@ -44,6 +49,8 @@ class Worker:
         batch: int = 20,
         lease_seconds: float | None = None,
         max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = 2.0,
+        ambiguous_wait: float = AMBIGUOUS_WAIT_SECONDS,
         name: str | None = None,
     ) -> None:
         self.gateway = gateway
@@ -52,6 +59,8 @@ class Worker:
         self.batch = batch
         self.lease = timedelta(seconds=lease_seconds or float(os.environ.get("GROUPSMS_OUTBOX_LEASE", "60")))
         self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.ambiguous_wait = ambiguous_wait
         self.name = (name or f"worker-{os.getpid()}")[:40] + "-" + uuid.uuid4().hex[:8]
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="groupsms-send")
 
@@ -89,6 +98,12 @@ class Worker:
             if d is None or d.status != states.QUEUED or d.claimed_by != self.name:
                 return None
             message = s.get(Message, d.message_id)
+            parts = json.loads(d.part_statuses or "{}")
+            if parts:  # a receipt for an earlier, unanswered attempt: it was accepted after all
+                ids = ",".join(sorted(set(filter(None, d.provider_message_ids.split(","))) | set(parts)))
+                self._settle(s, d, states.combine_parts(parts, len(parts)), provider_message_ids=ids[:500],
+                             error_code=None, error_text=None)
+                return None
             reason = None
             if not d.opt_out_confirmation and number_opted_out(s, message.location_id, d.to_e164):
                 reason = "Not sent: the recipient opted out (DND)"
@@ -126,7 +141,9 @@ class Worker:
                 self._settle(s, d, status, provider_message_ids=ids, price=result.price,
                              error_code=None, error_text=None)
             elif result.outcome == port.RETRY and d.attempts < self.max_attempts:
-                wait = result.retry_after or states.backoff_seconds(d.attempts)
+                wait = result.retry_after or states.backoff_seconds(d.attempts, base=self.backoff_base)
+                if result.error_code in AMBIGUOUS_ERRORS:
+                    wait = max(wait, self.ambiguous_wait)
                 d.next_attempt_at = utcnow() + timedelta(seconds=wait)
                 d.error_code, d.error_text = result.error_code, result.error_text
                 d.claimed_until = d.claimed_by = None

@@ -246,3 +246,25 @@ def test_r10_dnd_via_contacts_page_blocks_queued_sends(world, group4, fake, work
     assert {d.status for d in rows(Delivery, Delivery.message_id == mid)} == {"failed"}
     assert json.loads(rows(Delivery, Delivery.message_id == mid)[0].part_statuses) == {}
     assert rows(Group, Group.id == group4)[0].locked_reason == "Erin Seller enabled DND"
+
+
+def test_unanswered_attempt_is_not_resent_once_its_receipt_arrives(world, group4, clean_db):
+    fake = FakeGateway(lambda r: SendResult(RETRY, error_code="timeout", error_text="read timed out"))
+    worker = Worker(fake, rate=1000, lease_seconds=30, ambiguous_wait=0)
+    mid = messages.send_message(world.actors["bo"], group4, "Did this arrive?")
+    worker.run_once()
+    assert len(fake.sent) == 4
+    first = rows(Delivery, Delivery.message_id == mid)[0]
+    event_id, _ = inbound.record_event("status", {"msisdn": first.to_e164[1:], "to": MAIN, "messageId": "late-1",
+                                                  "status": "delivered", "client-ref": f"d{first.id}"})
+    inbound.process_event(event_id)
+    assert rows(Delivery, Delivery.id == first.id)[0].status == "delivered"
+    with db.transaction() as s:
+        for d in s.exec(select(Delivery)):
+            d.next_attempt_at = d.created_at
+            s.add(d)
+    fake.clear()
+    worker.run_once()
+    assert sorted(r.to_e164 for r in fake.sent) == sorted(
+        d.to_e164 for d in rows(Delivery, Delivery.message_id == mid) if d.id != first.id)
+    worker.close()

@@ -1,0 +1,75 @@
+"""Starting the messaging side: the gateway (Vonage, or the built-in simulator when no
+VONAGE_API_KEY is set, E10), the rate limiter shared by every worker, and the outbox worker thread."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from groupsms import config
+from groupsms.messaging.gateway import SmsGateway
+from groupsms.messaging.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from groupsms.messaging.vonage_gateway import from_settings
+from groupsms.messaging.worker import Worker
+
+log = logging.getLogger(__name__)
+
+_SIMULATOR = None  # the in-process simulator, when there is one (the Phones page reads it)
+
+
+def simulator():
+    """The built-in simulator of this process, or None when sending through Vonage."""
+    return _SIMULATOR
+
+
+def limiter_for(settings: config.Settings) -> RateLimiter:
+    """One budget for all workers: in Redis when REFLEX_REDIS_URL is set, else in this process."""
+    url = os.environ.get("REFLEX_REDIS_URL")
+    if url:
+        return RedisRateLimiter(url, settings.sms_rate)
+    return LocalRateLimiter(settings.sms_rate)
+
+
+def start_simulator(app_webhook_base: str) -> config.Settings:
+    """Start the simulator in this process and point the Vonage settings at it."""
+    global _SIMULATOR
+    from groupsms.simulator import Simulator
+
+    secret = os.environ.get("VONAGE_SIGNATURE_SECRET") or secrets.token_hex(16)
+    sim = Simulator("simulator-key", secrets.token_hex(12), secret, app_webhook_base=app_webhook_base,
+                    dlr_delay=0.3).start()
+    os.environ.update(sim.env())
+    _SIMULATOR = sim
+    log.info("no VONAGE_API_KEY: sending through the built-in simulator at %s", sim.rest_host)
+    return config.load()
+
+
+@dataclass
+class Messaging:
+    gateway: SmsGateway
+    worker: Worker
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread:
+            self.thread.join(timeout=15)
+
+
+def start(app_webhook_base: str, *, background: bool = True) -> Messaging:
+    settings = config.load()
+    if settings.simulator_mode:
+        settings = start_simulator(app_webhook_base)
+    gateway = from_settings(settings)
+    worker = Worker(gateway, limiter=limiter_for(settings), concurrency=4)
+    running = Messaging(gateway, worker)
+    if background:
+        running.thread = threading.Thread(
+            target=worker.run_forever, args=(running.stop_event,), name="groupsms-outbox", daemon=True
+        )
+        running.thread.start()
+    return running
