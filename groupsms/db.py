@@ -28,12 +28,21 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # pysqlite only opens a transaction at the first write, so a read-then-write could
+            # act on stale rows. Take the transaction ourselves (see _sqlite_begin).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             # Foreign keys are off by default in SQLite; WAL lets the web app read while a worker writes.
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            # IMMEDIATE takes the write lock up front: SQLite's writers queue (busy_timeout) instead
+            # of failing or, worse, writing from a snapshot another writer has moved past.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

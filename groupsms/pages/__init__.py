@@ -1,0 +1,1 @@
+"""Pages: one module per page with its state. Pages call services; no SQL and no rules here."""

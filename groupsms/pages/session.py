@@ -1,0 +1,116 @@
+"""The browser session and the store-wide session check.
+
+The session cookie holds a random token; the server stores only its hash (`services.sessions`).
+Reflex lets the browser call every public method of every State class with any arguments, so:
+
+- every handler resolves the actor from the cookie again (`SessionState._actor`) and never trusts
+  anything it stored earlier;
+- `SessionGuard`, a middleware run before every event, refuses every event unless the cookie names
+  a valid session, except Reflex's own internal events and handlers marked `@public` (signing in).
+  It is a backstop: handlers still check for themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import reflex as rx
+from reflex.state import StateUpdate
+from reflex_base.event import Event
+
+from groupsms import config
+from groupsms.services import sessions
+
+if TYPE_CHECKING:
+    from reflex.app import App
+
+    from groupsms.services._base import Actor
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "groupsms_session"
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/"
+# Tokens are short (`secrets.token_urlsafe(32)`); anything much longer is not one of ours.
+_MAX_TOKEN_LENGTH = 256
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_PUBLIC_HANDLERS: set[str] = set()
+
+
+def _handler_key(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def public(fn: _F) -> _F:
+    """Mark an event handler as callable without a session (the sign-in form and its page)."""
+    _PUBLIC_HANDLERS.add(_handler_key(fn))
+    return fn
+
+
+class SessionState(rx.State):
+    """Base of every page state: owns the session cookie."""
+
+    # Set by the browser from its cookie on every connect and navigation. Not HttpOnly: Reflex
+    # cookies are written by the page's JavaScript. `strict` keeps it off cross-site requests.
+    session_token: str = rx.Cookie(
+        "",
+        name=SESSION_COOKIE,
+        path="/",
+        max_age=config.load().session_days * 24 * 3600,
+        secure=False,
+        same_site="strict",
+    )
+
+    def _token(self) -> str | None:
+        token = self.session_token
+        if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
+            return None
+        return token
+
+    async def _actor(self) -> Actor | None:
+        """The signed-in user for this browser, looked up again on every call."""
+        token = self._token()
+        if token is None:
+            return None
+        return await asyncio.to_thread(sessions.actor_for_token, token)
+
+    def _forget_session(self) -> list[rx.event.EventSpec]:
+        """Drop the token here and in the browser; returns the event that removes the cookie."""
+        self.session_token = ""
+        return [rx.remove_cookie(SESSION_COOKIE, {"path": "/", "sameSite": "strict"})]
+
+
+def _is_reflex_internal(state_cls: type) -> bool:
+    # Reflex's own states (hydration, on_load dispatch, client storage sync, frontend error
+    # reports) live in the `reflex` package; they run no code of ours and must work signed out.
+    # Everything else, ours or not, needs a session.
+    return state_cls.__module__.split(".", 1)[0] == "reflex"
+
+
+def _redirect_to_login() -> StateUpdate:
+    return StateUpdate(events=Event.from_event_type(rx.redirect(LOGIN_ROUTE, replace=True)))
+
+
+class SessionGuard(rx.Middleware):
+    """Refuse every event without a valid session, but Reflex's own and the `@public` handlers."""
+
+    async def preprocess(self, app: App, state: rx.State, event: Event) -> StateUpdate | None:
+        state_path, _, handler_name = event.name.rpartition(".")
+        try:
+            state_cls = rx.State.get_class_substate(state_path)
+        except ValueError:
+            logger.warning("Refused an event for an unknown state: %.200s", event.name)
+            return _redirect_to_login()
+        if _is_reflex_internal(state_cls):
+            return None
+        handler = state_cls.event_handlers.get(handler_name)
+        if handler is not None and _handler_key(handler.fn) in _PUBLIC_HANDLERS:
+            return None
+        session = await state.get_state(SessionState)
+        if await session._actor() is not None:
+            return None
+        return _redirect_to_login()
