@@ -13,8 +13,31 @@ class ImmutableMembership(RuntimeError):
     pass
 
 
+_NEW_GROUPS = "groupsms_new_group_ids"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_new_groups(session: Session, _context) -> None:  # noqa: ANN001
+    """Participants may be added only in the transaction that creates their group."""
+    created = session.info.setdefault(_NEW_GROUPS, set())
+    created.update(obj.id for obj in session.new if isinstance(obj, Group))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_new_groups(session: Session) -> None:
+    session.info.pop(_NEW_GROUPS, None)
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_membership_changes(session: Session, _context, _instances) -> None:  # noqa: ANN001
+    created = session.info.get(_NEW_GROUPS, set())
+    new_groups = [obj for obj in session.new if isinstance(obj, Group)]
+    for obj in session.new:
+        if isinstance(obj, Participant) and obj.group_id not in created and not any(
+            obj.group_id is None or obj.group_id == g.id for g in new_groups
+        ):
+            raise ImmutableMembership("Participants can only be added when the group is created")
     for obj in session.dirty:
         if isinstance(obj, Participant) and session.is_modified(obj, include_collections=False):
             raise ImmutableMembership("Group participants cannot be changed after creation")
@@ -32,6 +55,9 @@ def _refuse_bulk_membership_changes(state) -> None:  # noqa: ANN001
         return
     mapper = state.bind_arguments.get("mapper")
     entity = mapper.class_ if mapper is not None else None
+    table = getattr(state.statement, "table", None)  # also catches statements on the bare Table
+    if entity is None and table is not None:
+        entity = {Participant.__table__: Participant, Group.__table__: Group}.get(table)
     if entity is Participant:
         raise ImmutableMembership("Group participants cannot be changed after creation")
     if entity is Group and state.is_delete:

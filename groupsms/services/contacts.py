@@ -60,7 +60,7 @@ def _view(c: Contact) -> ContactView:
 
 def _search_clause(query: str):
     """Name contains the text, or either number contains its digits (format-insensitive)."""
-    clauses = [Contact.name.ilike(f"%{query}%")]
+    clauses = [Contact.name.icontains(query, autoescape=True)]
     wanted = digits(query)
     if len(wanted) >= 3:
         clauses += [Contact.primary_phone.contains(wanted), Contact.secondary_phone.contains(wanted)]

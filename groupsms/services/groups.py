@@ -249,7 +249,7 @@ def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> lis
         text = clean_query(search)
         if text:
             matching = select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
-            matching = matching.where(or_(Participant.name.ilike(f"%{text}%"), _search_clause(text)))
+            matching = matching.where(or_(Participant.name.icontains(text, autoescape=True), _search_clause(text)))
             query = query.where(Group.id.in_(matching))
         groups = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
         ids = [g.id for g in groups]

@@ -128,7 +128,7 @@ def set_user_data_access(actor: Actor | None, user_id: Any, data_access: Any) ->
 
 
 def set_user_password(actor: Actor | None, user_id: Any, password: Any) -> None:
-    """Admins set anyone's password; users their own. Other sessions of that user end."""
+    """Admins set anyone's password; users their own. Every session of that user ends (sign in again)."""
     with db.transaction() as s:
         me = acting_user(s, actor)
         target = location_user(s, me, user_id)
