@@ -267,3 +267,17 @@ class PolicyVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupRead(SQLModel, table=True):
+    """How far a user has read a group (E7 unread counts)."""
+
+    __tablename__ = "group_read"
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    group_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("chat_group.id", ondelete="CASCADE"), primary_key=True)
+    )
+    last_read_message_id: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow)

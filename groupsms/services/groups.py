@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, true
+from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
 from groupsms import db
@@ -16,7 +16,7 @@ from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import filter_participants
 from groupsms.errors import DuplicateGroup, FieldError, ValidationError
-from groupsms.models import BusinessNumber, Contact, Group, Message, Participant, User
+from groupsms.models import BusinessNumber, Contact, Group, GroupRead, Message, Participant, User, utcnow
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
 )
@@ -26,7 +26,7 @@ from groupsms.services.contacts import _search_clause
 __all__ = [
     "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
     "picker_numbers", "picker_contacts", "preview_group", "create_group",
-    "list_groups", "get_group", "search_participants",
+    "list_groups", "get_group", "search_participants", "mark_read",
 ]
 
 
@@ -68,6 +68,7 @@ class GroupSummary:
     locked_reason: str | None
     last_message_preview: str
     last_activity_at: datetime
+    unread_count: int = 0  # inbound messages since the actor last opened the group (E7)
 
 
 @dataclass(frozen=True)
@@ -262,14 +263,46 @@ def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> lis
         numbers = {n.id: n for n in s.exec(select(BusinessNumber).where(
             BusinessNumber.id.in_({g.business_number_id for g in groups})))}
         latest = _latest_messages(s, ids)
+        unread = _unread_counts(s, user, ids)
         return [
             GroupSummary(
                 g.id, _title(names.get(g.id, [])), numbers[g.business_number_id].label,
                 format_display(numbers[g.business_number_id].e164), len(names.get(g.id, [])),
-                g.locked_reason, latest.get(g.id, ""), g.last_activity_at,
+                g.locked_reason, latest.get(g.id, ""), g.last_activity_at, unread.get(g.id, 0),
             )
             for g in groups
         ]
+
+
+def _unread_counts(s: Session, user: User, group_ids: list[int]) -> dict[int, int]:
+    if not group_ids:
+        return {}
+    rows = s.exec(
+        select(Message.group_id, func.count(Message.id))
+        .join(GroupRead, and_(GroupRead.group_id == Message.group_id, GroupRead.user_id == user.id), isouter=True)
+        .where(
+            Message.group_id.in_(group_ids), Message.direction == "inbound",
+            Message.id > func.coalesce(GroupRead.last_read_message_id, 0),
+        )
+        .group_by(Message.group_id)
+    )
+    return dict(rows.all())
+
+
+def mark_read(actor: Actor | None, group_id: Any) -> None:
+    """The actor has seen everything in the group so far (clears its unread count)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        group = access_group(s, user, group_id)
+        newest = s.exec(select(func.max(Message.id)).where(Message.group_id == group.id)).one() or 0
+        marker = s.get(GroupRead, (user.id, group.id))
+        if marker is None:
+            marker = GroupRead(user_id=user.id, group_id=group.id)
+        if marker.last_read_message_id < newest:
+            marker.last_read_message_id = newest
+            marker.updated_at = utcnow()
+            s.add(marker)
 
 
 def _latest_messages(s: Session, group_ids: list[int]) -> dict[int, str]:

@@ -268,3 +268,16 @@ def test_unanswered_attempt_is_not_resent_once_its_receipt_arrives(world, group4
     assert sorted(r.to_e164 for r in fake.sent) == sorted(
         d.to_e164 for d in rows(Delivery, Delivery.message_id == mid) if d.id != first.id)
     worker.close()
+
+
+def test_e7_unread_counts_inbound_until_the_user_opens_the_group(world, group4):
+    sms_in("15125550111", "first", "u1")
+    sms_in("15125550112", "second", "u2")
+    messages.send_message(world.actors["bo"], group4, "our own sends are never unread")
+    [summary] = groups.list_groups(world.actors["bo"])
+    assert summary.unread_count == 2 and summary.last_message_preview == "our own sends are never unread"
+    groups.mark_read(world.actors["bo"], group4)
+    assert groups.list_groups(world.actors["bo"])[0].unread_count == 0
+    assert groups.list_groups(world.actors["ada"])[0].unread_count == 2  # per user
+    sms_in("15125550113", "third", "u3")
+    assert groups.list_groups(world.actors["bo"])[0].unread_count == 1
