@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -14,9 +15,8 @@ from starlette.applications import Starlette
 
 from groupsms import db
 from groupsms.webhooks import vonage
-from groupsms.pages.conversations import ConversationsState, conversations_page
-from groupsms.pages.login import LoginState, login_page
-from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionGuard
+from groupsms.pages import PAGE_MODULES
+from groupsms.pages.session import SessionGuard
 
 
 @contextlib.asynccontextmanager
@@ -54,10 +54,6 @@ app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)
 
-app.add_page(login_page, route=LOGIN_ROUTE, title="Sign in · groupsms", on_load=LoginState.load)
-app.add_page(
-    conversations_page,
-    route=HOME_ROUTE,
-    title="Conversations · groupsms",
-    on_load=ConversationsState.load,
-)
+for module_name in PAGE_MODULES:
+    page = importlib.import_module(module_name).PAGE
+    app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)

@@ -11,8 +11,9 @@ import reflex as rx
 
 from groupsms.components.layout import app_shell
 from groupsms.errors import GroupsmsError, NotAuthenticated
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
-from groupsms.services import groups, sessions
+from groupsms.pages import Page
+from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
+from groupsms.services import groups
 from groupsms.services.groups import GroupSummary
 
 logger = logging.getLogger(__name__)
@@ -52,18 +53,16 @@ def _when(moment: datetime | None) -> str:
 
 
 class ConversationsState(SessionState):
-    user_name: str = ""
     groups: list[GroupRow] = []
     load_error: str = ""
     loaded: bool = False
 
     @rx.event
     async def load(self):
-        actor = await self._actor()
+        actor = await self._signed_in()
         if actor is None:
             self._clear()
             return rx.redirect(LOGIN_ROUTE, replace=True)
-        self.user_name = actor.name
         try:
             summaries = await asyncio.to_thread(groups.list_groups, actor)
         except NotAuthenticated:
@@ -81,20 +80,7 @@ class ConversationsState(SessionState):
         self.loaded = True
         return None
 
-    @rx.event
-    async def sign_out(self):
-        actor = await self._actor()
-        token = self._token()
-        if actor is not None and token is not None:
-            try:
-                await asyncio.to_thread(sessions.sign_out, actor, token)
-            except GroupsmsError:
-                pass  # the session is already gone: signing out is done either way
-        self._clear()
-        return [*self._forget_session(), rx.redirect(LOGIN_ROUTE, replace=True)]
-
     def _clear(self) -> None:
-        self.user_name = ""
         self.groups = []
         self.load_error = ""
         self.loaded = False
@@ -185,6 +171,7 @@ def conversations_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="3rem"),
         ),
-        user_name=ConversationsState.user_name,
-        on_sign_out=ConversationsState.sign_out,
     )
+
+
+PAGE = Page(HOME_ROUTE, conversations_page, "Conversations · groupsms", ConversationsState.load)

@@ -10,7 +10,8 @@ import reflex as rx
 
 from groupsms.components.layout import centered_card
 from groupsms.errors import AuthError
-from groupsms.pages.session import HOME_ROUTE, SessionState, public
+from groupsms.pages import Page
+from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState, public
 from groupsms.services import sessions
 
 logger = logging.getLogger(__name__)
@@ -126,3 +127,6 @@ def login_page() -> rx.Component:
             width="100%",
         ),
     )
+
+
+PAGE = Page(LOGIN_ROUTE, login_page, "Sign in · groupsms", LoginState.load)

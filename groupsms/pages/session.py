@@ -22,6 +22,7 @@ from reflex.state import StateUpdate
 from reflex_base.event import Event
 
 from groupsms import config
+from groupsms.errors import GroupsmsError
 from groupsms.services import sessions
 
 if TYPE_CHECKING:
@@ -81,7 +82,39 @@ class SessionState(rx.State):
     def _forget_session(self) -> list[rx.event.EventSpec]:
         """Drop the token here and in the browser; returns the event that removes the cookie."""
         self.session_token = ""
+        self.user_name, self.is_admin = "", False
         return [rx.remove_cookie(SESSION_COOKIE, {"path": "/", "sameSite": "strict"})]
+
+    # What the page shell shows of the signed-in user. Display only: every handler asks the
+    # services again, which check access themselves.
+    user_name: str = ""
+    is_admin: bool = False
+    simulator_mode: bool = False
+
+    async def _signed_in(self) -> Actor | None:
+        """The actor, with the shell's display fields refreshed; None (and the fields cleared) when
+        there is no valid session. Page `load` handlers start with this."""
+        actor = await self._actor()
+        if actor is None:
+            self.user_name, self.is_admin = "", False
+            return None
+        self.user_name, self.is_admin = actor.name, actor.role == "admin"
+        from groupsms.messaging import runtime
+
+        self.simulator_mode = runtime.simulator() is not None
+        return actor
+
+    @rx.event
+    async def sign_out(self):
+        """End this browser's session (the shell's "Sign out" button, on every page)."""
+        actor = await self._actor()
+        token = self._token()
+        if actor is not None and token is not None:
+            try:
+                await asyncio.to_thread(sessions.sign_out, actor, token)
+            except GroupsmsError:
+                pass  # the session is already gone: signing out is done either way
+        return [*self._forget_session(), rx.redirect(LOGIN_ROUTE, replace=True)]
 
 
 def _is_reflex_internal(state_cls: type) -> bool:

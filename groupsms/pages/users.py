@@ -1,0 +1,24 @@
+"""/users: Users & access."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from groupsms.components.layout import app_shell
+from groupsms.pages import Page
+from groupsms.pages.session import LOGIN_ROUTE, SessionState
+
+
+class UsersState(SessionState):
+    @rx.event
+    async def load(self):
+        if await self._signed_in() is None:
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        return None
+
+
+def page() -> rx.Component:
+    return app_shell(rx.heading("Users & access", size="6", as_="h1"), rx.text("Users & access is being built."))
+
+
+PAGE = Page("/users", page, "Users & access · groupsms", UsersState.load)
