@@ -15,7 +15,7 @@ from groupsms.access.fetch import access_contact, access_group, access_number, c
 from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import filter_participants
-from groupsms.errors import DuplicateGroup, FieldError, ValidationError
+from groupsms.errors import DuplicateGroup, FieldError, NotFound, ValidationError
 from groupsms.models import BusinessNumber, Contact, Group, GroupRead, Message, Participant, User, utcnow
 from groupsms.services._base import (
     Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
@@ -26,7 +26,7 @@ from groupsms.services.contacts import _search_clause
 __all__ = [
     "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
     "picker_numbers", "picker_contacts", "preview_group", "create_group",
-    "list_groups", "get_group", "search_participants", "mark_read",
+    "list_groups", "get_group", "search_participants", "mark_read", "regroup_selection",
 ]
 
 
@@ -367,3 +367,17 @@ def search_participants(actor: Actor | None, group_id: Any, search: Any) -> list
         group = access_group(s, user, group_id)
         text = clean_query(search)
         return filter_participants(text, _participant_views(s, group), key=lambda p: (p.name, p.e164))
+
+
+def regroup_selection(actor: Actor | None, group_id: Any, without_contact_id: Any) -> tuple[int, list[tuple[int, str]]]:
+    """R10 "Create a new group without <name>": the group's number and its other participants,
+    to pre-select in the group dialog (which still checks everything when creating)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        group = access_group(s, user, group_id)
+        participants = _participant_views(s, group)
+        if not any(p.contact_id == without_contact_id for p in participants):
+            raise NotFound("Participant")
+        return group.business_number_id, [(p.contact_id, p.which) for p in participants
+                                          if p.contact_id != without_contact_id]

@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = float(os.environ.get("GROUPSMS_E2E_START_TIMEOUT", "600"))
 EXPECT_TIMEOUT_MS = 15_000
 WIDTHS = {"desktop": (1280, 800), "mobile": (375, 812)}
+WEBHOOK_SECRET = "e2e-webhook-secret"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ def app_server(tmp_path_factory, artifacts) -> Iterator[RunningApp]:
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "PYTHONUNBUFFERED": "1",
+        # The app's built-in simulator and webhooks use this secret, so tests can post signed
+        # inbound SMS as a handset would (`post_inbound`).
+        "VONAGE_SIGNATURE_SECRET": WEBHOOK_SECRET,
+        "VONAGE_SIGNATURE_METHOD": "sha256",
     }
     # Never send real SMS from a test run.
     for name in ("VONAGE_API_KEY", "VONAGE_API_SECRET"):
@@ -254,3 +259,35 @@ def sign_in():
         button.click()
 
     return submit
+
+
+@pytest.fixture
+def post_inbound(app_server: RunningApp):
+    """A handset texts a business number: a signed inbound webhook to the running app."""
+    import json
+    import uuid
+
+    from groupsms.messaging.signatures import sign_params
+
+    def post(from_e164: str, to_e164: str, text: str) -> None:
+        params = {
+            "msisdn": from_e164.lstrip("+"), "to": to_e164.lstrip("+"), "messageId": uuid.uuid4().hex[:16],
+            "text": text, "type": "text", "timestamp": str(int(time.time())), "nonce": uuid.uuid4().hex,
+        }
+        params["sig"] = sign_params(params, WEBHOOK_SECRET, "sha256")
+        request = urllib.request.Request(
+            app_server.url + "/webhooks/vonage/inbound", data=json.dumps(params).encode(),
+            headers={"content-type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200, response.read()
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def demo_logins() -> dict[str, DemoLogin]:
+    """Every demo login by email (acme's admin, full user, assigned-only user; birch's admin)."""
+    from groupsms.demo import demo_logins as logins
+
+    return {d["email"]: DemoLogin(d["email"], d["password"], d["name"]) for d in logins()}

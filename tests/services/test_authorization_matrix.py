@@ -105,6 +105,9 @@ MATRIX: dict[str, Row] = {
     "groups.list_groups": everyone(lambda w, a, g, x=None: groups.list_groups(a)),
     "groups.get_group": acme_only(call=lambda w, a, g, x=None: groups.get_group(a, g)),
     "groups.mark_read": acme_only(call=lambda w, a, g, x=None: groups.mark_read(a, g)),
+    "groups.regroup_selection": acme_only(
+        call=lambda w, a, g, x=None: groups.regroup_selection(a, g, w.contacts["dan"])
+    ),
     "groups.search_participants": acme_only(call=lambda w, a, g, x=None: groups.search_participants(a, g, "carla")),
     "messages.send_message": acme_only(call=lambda w, a, g, x=None: messages.send_message(a, g, "Hello all")),
     "messages.list_messages": acme_only(call=lambda w, a, g, x=None: messages.list_messages(a, g)),

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from groupsms import db
+from groupsms.errors import NotFound
 from groupsms.guards import ImmutableMembership
 from groupsms.models import Contact, Group, Participant
 from groupsms.services import SERVICE_MODULES, contacts, groups
@@ -295,3 +296,14 @@ def test_r10_lock_names_every_dnd_participant_once(world):
     assert groups.get_group(world.actors["ada"], gid).locked_reason in (
         "Carla Client and Dan Buyer enabled DND", "Dan Buyer and Carla Client enabled DND"
     )
+
+
+def test_r10_regroup_selection_offers_the_others_on_the_same_number(world):
+    bo = world.actors["bo"]
+    gid = groups.create_group(bo, world.numbers["main"], pick(world, "carla", "dan", "erin"))
+    contacts.set_contact_dnd(bo, world.contacts["dan"], True)
+    number_id, selection = groups.regroup_selection(bo, gid, world.contacts["dan"])
+    assert number_id == world.numbers["main"]
+    assert selection == [(world.contacts["carla"], "primary"), (world.contacts["erin"], "primary")]
+    with pytest.raises(NotFound):
+        groups.regroup_selection(bo, gid, world.contacts["fay"])
