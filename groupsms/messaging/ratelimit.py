@@ -63,9 +63,13 @@ class RedisRateLimiter:
         self.rate = rate
         self.capacity = burst if burst is not None else max(1.0, rate)
         self._client = redis.Redis.from_url(url)
-        self._take = self._client.register_script(_TAKE)
+        self._take = self._client.register_script(_TAKE)  # Script objects are thread-safe
         self._key = key
 
+    def _try(self) -> float:
+        """Take a permit (0.0) or say how long until one is free."""
+        return float(self._take(keys=[self._key], args=[self.rate, self.capacity]))
+
     def acquire(self) -> None:
-        while (wait := float(self._take(keys=[self._key], args=[self.rate, self.capacity]))) > 0:
+        while (wait := self._try()) > 0:
             time.sleep(wait)

@@ -1,0 +1,91 @@
+"""The live-push notifier fires only after commit; the send-rate limit holds across workers (Redis)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+
+from groupsms import db
+from groupsms.messaging import notify
+from groupsms.messaging.ratelimit import LocalRateLimiter, RedisRateLimiter
+from groupsms.services import groups, messages
+from tests.services.conftest import pick
+
+REDIS_URL = os.environ.get("GROUPSMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def changes():
+    seen: list[notify.Change] = []
+    unsubscribe = notify.subscribe(seen.append)
+    yield seen
+    unsubscribe()
+
+
+def test_e4_new_message_is_announced_after_commit(world, changes):
+    gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+    mid = messages.send_message(world.actors["bo"], gid, "Keys are in the lockbox")
+    assert notify.Change(notify.NEW_MESSAGE, world.locations["acme"], gid, mid) in changes
+
+
+def test_e4_rolled_back_writes_announce_nothing(world, changes):
+    with pytest.raises(RuntimeError):
+        with db.transaction() as s:
+            notify.publish(s, notify.Change(notify.NEW_MESSAGE, 1, 1, 1))
+            raise RuntimeError("rolled back")
+    assert changes == []
+
+
+def test_e4_a_failing_listener_does_not_break_the_write(world, changes):
+    def broken(_change):
+        raise ValueError("listener bug")
+
+    unsubscribe = notify.subscribe(broken)
+    try:
+        gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+        messages.send_message(world.actors["bo"], gid, "still sent")
+    finally:
+        unsubscribe()
+    assert [c.kind for c in changes] == [notify.NEW_MESSAGE]
+
+
+# A rate so low that no permit comes back while the test runs: what is granted is the burst alone.
+TRICKLE = 0.001
+
+
+def test_local_limiter_grants_the_burst_then_makes_every_thread_wait():
+    limiter = LocalRateLimiter(rate=TRICKLE, burst=10)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def take(n):
+        for _ in range(n):
+            wait = limiter._take()
+            with lock:
+                waits.append(wait)
+
+    threads = [threading.Thread(target=take, args=(5,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for w in waits if w == 0) == 10
+    assert all(w > 100 for w in waits if w)  # the 11th permit is ~1/rate away
+
+
+def test_redis_limiter_is_one_budget_for_several_workers():
+    key = f"groupsms:test-rate:{uuid.uuid4().hex}"
+    try:
+        workers = [RedisRateLimiter(REDIS_URL, rate=TRICKLE, key=key, burst=10) for _ in range(2)]
+        workers[0]._client.ping()
+    except Exception as exc:  # pragma: no cover - Redis runs on every machine of this project
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    try:
+        waits = [workers[i % 2]._try() for i in range(16)]  # two processes' clients, alternating
+    finally:
+        workers[0]._client.delete(key)
+    assert waits[:10] == [0.0] * 10
+    assert all(w > 100 for w in waits[10:])
