@@ -281,3 +281,30 @@ def test_e7_unread_counts_inbound_until_the_user_opens_the_group(world, group4):
     assert groups.list_groups(world.actors["ada"])[0].unread_count == 2  # per user
     sms_in("15125550113", "third", "u3")
     assert groups.list_groups(world.actors["bo"])[0].unread_count == 1
+
+
+def test_list_groups_runs_the_same_number_of_queries_for_many_groups(world):
+    from sqlalchemy import event
+
+    bo = world.actors["bo"]
+
+    def statements() -> int:
+        count = 0
+
+        def inc(*_):
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine(), "before_cursor_execute", inc)
+        try:
+            groups.list_groups(bo)
+        finally:
+            event.remove(db.engine(), "before_cursor_execute", inc)
+        return count
+
+    groups.create_group(bo, world.numbers["main"], pick(world, "carla", "dan"))
+    one = statements()
+    for pair in (("erin", "fay"), ("lea", "max"), ("ned", "ola"), ("carla", "erin")):
+        groups.create_group(bo, world.numbers["main"], pick(world, *pair))
+    assert len(groups.list_groups(bo)) == 5
+    assert statements() == one
