@@ -2,14 +2,19 @@
 
 Writers call `publish(session, change)`; listeners run only after that transaction commits, so
 nobody is told about a message that was rolled back. Listeners must be quick and must not raise.
+
+With REFLEX_REDIS_URL set (several web workers, separate `groupsms worker` processes), changes go
+through a Redis channel, so a receipt processed in one process reaches browsers served by another.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlmodel import Session
 
@@ -34,9 +39,61 @@ _lock = threading.Lock()
 outbox_ready = threading.Event()
 
 
+CHANNEL = "groupsms:changes"
+
+
+class _RedisBus:
+    """Publishes changes to a Redis channel; a daemon thread hands what arrives to local listeners."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._listening = False
+
+    def publish(self, change: Change) -> None:
+        self._client.publish(CHANNEL, json.dumps(asdict(change)))
+
+    def listen(self) -> None:
+        if self._listening:
+            return
+        self._listening = True
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(CHANNEL)
+        threading.Thread(target=self._run, args=(pubsub,), name="groupsms-changes", daemon=True).start()
+
+    def _run(self, pubsub) -> None:  # noqa: ANN001
+        while True:
+            try:
+                for item in pubsub.listen():
+                    _dispatch(Change(**json.loads(item["data"])))
+            except Exception:  # a dropped connection: resubscribe and carry on
+                log.exception("change bus: reconnecting")
+                try:
+                    pubsub.subscribe(CHANNEL)
+                except Exception:
+                    threading.Event().wait(1.0)
+
+
+_bus: _RedisBus | None = None
+
+
+def _get_bus() -> _RedisBus | None:
+    global _bus
+    url = os.environ.get("REFLEX_REDIS_URL")
+    if url and _bus is None:
+        with _lock:
+            if _bus is None:
+                _bus = _RedisBus(url)
+    return _bus if url else None
+
+
 def subscribe(listener: Callable[[Change], None]) -> Callable[[], None]:
     with _lock:
         _listeners.append(listener)
+    bus = _get_bus()
+    if bus is not None:
+        bus.listen()
 
     def unsubscribe() -> None:
         with _lock:
@@ -56,8 +113,20 @@ def _dispatch(change: Change) -> None:
             log.exception("change listener failed for %s", change)
 
 
+def _fan_out(change: Change) -> None:
+    bus = _get_bus()
+    if bus is None:
+        _dispatch(change)
+        return
+    try:
+        bus.publish(change)
+    except Exception:  # Redis away: at least this process's browsers hear about it
+        log.exception("change bus: publish failed")
+        _dispatch(change)
+
+
 def publish(session: Session, change: Change) -> None:
-    db.on_commit(session, lambda: _dispatch(change))
+    db.on_commit(session, lambda: _fan_out(change))
 
 
 def wake_outbox(session: Session) -> None:

@@ -89,3 +89,26 @@ def test_redis_limiter_is_one_budget_for_several_workers():
         workers[0]._client.delete(key)
     assert waits[:10] == [0.0] * 10
     assert all(w > 100 for w in waits[10:])
+
+
+def test_e4_changes_cross_processes_through_redis(world, monkeypatch):
+    """A change committed in one process (a worker) reaches listeners in another (a web worker)."""
+    import redis
+
+    from groupsms.simulator.testing import wait_until
+
+    monkeypatch.setenv("REFLEX_REDIS_URL", REDIS_URL)
+    monkeypatch.setattr(notify, "_bus", None)
+    seen: list[notify.Change] = []
+    unsubscribe = notify.subscribe(seen.append)
+    try:
+        other_process = redis.Redis.from_url(REDIS_URL)
+        wait_until(lambda: other_process.pubsub_numsub(notify.CHANNEL)[0][1] >= 1, what="subscription")
+        other_process.publish(notify.CHANNEL, '{"kind": "status", "location_id": 1, "group_id": 7, "message_id": 9}')
+        wait_until(lambda: seen, timeout=5, what="the change from the other process")
+        gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+        mid = messages.send_message(world.actors["bo"], gid, "through redis")
+        wait_until(lambda: any(c.message_id == mid for c in seen), timeout=5, what="our own change")
+    finally:
+        unsubscribe()
+    assert seen[0] == notify.Change("status", 1, 7, 9)
