@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -25,18 +26,26 @@ from groupsms.services._dnd import active_group_clause, contacts_with_number, nu
 log = logging.getLogger(__name__)
 
 INBOUND, STATUS = "inbound", "status"
-REQUIRED = {INBOUND: ("msisdn", "to", "messageId"), STATUS: ("msisdn", "to", "messageId", "status")}
+# A receipt's `to` is the sender id we sent from (may be a name), so only inbound numbers are checked.
+REQUIRED = {INBOUND: ("msisdn", "to", "messageId"), STATUS: ("messageId", "status")}
 
 
 class BadEvent(ValueError):
     """The webhook body is not a usable event (answered with 400, nothing stored)."""
 
 
+_DIGITS = re.compile(r"\+?[0-9]{5,15}")
+
+
 def _e164(raw: str, field: str) -> str:
+    """Vonage's number without "+". Any well-formed number is kept, valid by phonenumbers' metadata
+    or not: an inbound SMS is never refused for its sender's number (it would be lost)."""
+    if not _DIGITS.fullmatch(raw or ""):
+        raise BadEvent(f"{field} must be a phone number in international format, got {raw[:20]!r}")
     try:
         return normalize("+" + raw.lstrip("+"))
-    except PhoneError as exc:
-        raise BadEvent(f"{field}: {exc}") from exc
+    except PhoneError:
+        return "+" + raw.lstrip("+")
 
 
 def validate(kind: str, params: dict[str, str]) -> None:
@@ -45,8 +54,11 @@ def validate(kind: str, params: dict[str, str]) -> None:
         raise BadEvent(f"missing {', '.join(missing)}")
     if len(params["messageId"]) > 60:
         raise BadEvent("messageId is too long")
-    _e164(params["msisdn"], "msisdn")
-    _e164(params["to"], "to")
+    if kind == INBOUND:
+        _e164(params["msisdn"], "msisdn")
+        _e164(params["to"], "to")
+    if kind == STATUS and len(params["status"]) > 40:
+        raise BadEvent("status is too long")
     if kind == INBOUND and params.get("concat") == "true":
         try:
             part, total = int(params["concat-part"]), int(params["concat-total"])
