@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.access import policy, scopes
-from groupsms.access.fetch import access_contact, access_group, access_number, can_use_number
+from groupsms.access.fetch import access_contact, access_group, access_number, can_use_number, clean_id
 from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import filter_participants
@@ -376,8 +376,9 @@ def regroup_selection(actor: Actor | None, group_id: Any, without_contact_id: An
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         group = access_group(s, user, group_id)
+        without = clean_id(without_contact_id, "Participant")
         participants = _participant_views(s, group)
-        if not any(p.contact_id == without_contact_id for p in participants):
+        if not any(p.contact_id == without for p in participants):
             raise NotFound("Participant")
         return group.business_number_id, [(p.contact_id, p.which) for p in participants
-                                          if p.contact_id != without_contact_id]
+                                          if p.contact_id != without]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from groupsms import db
@@ -18,7 +19,7 @@ from groupsms.domain.phones import format_display
 from groupsms.domain.segments import check_message_text, count_segments
 from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.messaging import notify, outbox, relay
-from groupsms.models import BusinessNumber, Delivery, Group, Message, Participant, User, utcnow
+from groupsms.models import BusinessNumber, Contact, Delivery, Group, Message, Participant, User, utcnow
 from groupsms.services._base import Actor, acting_user, audit, clean_limit, require
 from groupsms.services._dnd import active_group_clause, number_opted_out
 from groupsms.services.groups import _send_block_reason
@@ -53,6 +54,7 @@ class DeliveryView:
 @dataclass(frozen=True)
 class RoutingItem:
     message_id: int
+    from_name: str  # the contact (of those the actor may see) with this number, else ""
     from_display: str
     number_display: str
     body: str
@@ -168,9 +170,15 @@ def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem
             .order_by(Message.id.desc()).limit(clean_limit(limit))
         ).all()
         visible = set(s.exec(select(Group.id).where(scopes.group_visibility_clause(user))).all())
+        senders = {m.from_e164 for m, _ in rows}
+        names = {}
+        for c in s.exec(scopes.contacts_for(user).where(or_(Contact.primary_phone.in_(senders),
+                                                           Contact.secondary_phone.in_(senders)))):
+            for e164 in (c.primary_phone, c.secondary_phone):
+                names.setdefault(e164, c.name)
         return [
-            RoutingItem(m.id, format_display(m.from_e164 or ""), format_display(n.e164), m.body, m.created_at,
-                        tuple(g for g in _candidates(s, m) if g in visible))
+            RoutingItem(m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
+                        m.body, m.created_at, tuple(g for g in _candidates(s, m) if g in visible))
             for m, n in rows
         ]
 

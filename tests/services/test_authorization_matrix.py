@@ -18,6 +18,8 @@ from groupsms import db
 from groupsms.errors import Forbidden, NotAuthenticated, NotFound
 from groupsms.services import SERVICE_MODULES, contacts, groups, messages, numbers, policy, sessions, users
 from tests.services.conftest import pick
+from groupsms.services import imports, phones
+from tests.services.test_phones import with_fake_simulator
 
 ROLES = ("admin", "full", "assigned", "other", "nobody")
 ACTOR_OF = {"admin": "ada", "full": "dana", "assigned": "bo", "other": "zed"}
@@ -125,6 +127,16 @@ MATRIX: dict[str, Row] = {
     "policy.set_role_permission": Row(
         lambda w, a, g, x=None: policy.set_role_permission(a, "user", "contact", "delete", True),
         full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "imports.import_contacts_csv": everyone(
+        lambda w, a, g, x=None: imports.import_contacts_csv(a, "name,primary_phone\nRae Renter,512-555-0141\n")
+    ),
+    "phones.list_handsets": everyone(lambda w, a, g, x=None: with_fake_simulator(phones.list_handsets, a)),
+    "phones.handset_inbox": acme_only(
+        call=lambda w, a, g, x=None: with_fake_simulator(phones.handset_inbox, a, "+15125550111")
+    ),
+    "phones.reply": acme_only(
+        call=lambda w, a, g, x=None: with_fake_simulator(phones.reply, a, "+15125550111", "+15125550100", "Hi")
     ),
 }
 

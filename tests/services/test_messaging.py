@@ -132,7 +132,7 @@ def test_e2_sender_in_two_active_groups_waits_for_routing_then_relays(world, gro
     other = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "lea"))
     sms_in("15125550111", "which one?", "in-amb")
     [item] = messages.list_needs_routing(world.actors["bo"])
-    assert set(item.candidate_group_ids) == {group4, other}
+    assert set(item.candidate_group_ids) == {group4, other} and item.from_name == "Carla Client"
     drain(worker)
     assert fake.sent == []  # never guessed
     messages.assign_inbound(world.actors["bo"], item.message_id, other)

@@ -122,7 +122,7 @@ def test_r9_no_service_function_changes_participants_or_number():
     public_group_functions = {n for n in groups.__all__ if n[0].islower()}
     assert public_group_functions == {
         "picker_numbers", "picker_contacts", "preview_group", "create_group",
-        "list_groups", "get_group", "search_participants",
+        "list_groups", "get_group", "search_participants", "mark_read", "regroup_selection",
     }, "a new group service function: check it cannot change membership (R9)"
 
 
