@@ -1,24 +1,575 @@
-"""/contacts: Contacts."""
+"""/contacts: list, search, create, edit, delete, DND and CSV import (E9, R10).
+
+The page only shows what `services.contacts` and `services.imports` return and forwards what the
+browser sends, checked for type and size; the services decide who may do what.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
+from groupsms.components import forms
+from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.services import contacts, imports, users
+from groupsms.services.contacts import ContactView
+
+_MAX_NAME = 200
+_MAX_PHONE = 40
+_MAX_SEARCH = 100
+_PAGE_SIZE = 500  # the most the contacts service lists at once; searching narrows it down
+_MAX_CSV_CHARS = imports.MAX_CSV_BYTES  # the service measures bytes; this only stops absurd payloads
+_NOT_US_CA = "Not a US/Canada number"
+
+
+@dataclasses.dataclass
+class ContactRow:
+    id: int
+    name: str
+    primary: str  # formatted for display
+    primary_e164: str
+    secondary: str
+    secondary_e164: str
+    dnd: bool
+    assigned_id: str  # "" when unassigned (select values are strings)
+    assigned_name: str
+    warning: str
+
+
+@dataclasses.dataclass
+class UserOption:
+    id: str
+    name: str
+
+
+def _row(c: ContactView, names: dict[int, str]) -> ContactRow:
+    return ContactRow(
+        id=c.id, name=c.name, primary=c.primary_display, primary_e164=c.primary_phone or "",
+        secondary=c.secondary_display, secondary_e164=c.secondary_phone or "", dnd=c.dnd,
+        assigned_id=str(c.assigned_user_id) if c.assigned_user_id else "",
+        assigned_name=names.get(c.assigned_user_id, "") if c.assigned_user_id else "",
+        warning="" if c.primary_is_us_ca else _NOT_US_CA,
+    )
 
 
 class ContactsState(SessionState):
+    rows: list[ContactRow] = []
+    assignees: list[UserOption] = []
+    search: str = ""
+    loaded: bool = False
+    load_error: str = ""
+    error: str = ""
+    notice: str = ""
+
+    # The create/edit dialog (`editor_id` 0: a new contact).
+    editor_open: bool = False
+    editor_id: int = 0
+    editor_name: str = ""
+    editor_primary: str = ""
+    editor_secondary: str = ""
+    editor_assigned: str = ""
+    editor_dnd: bool = False
+    editor_error: str = ""
+
+    # Confirmations: delete, and turning DND on (it locks groups). The texts stay while it closes.
+    confirm_open: bool = False
+    confirm_kind: str = ""  # "delete" | "dnd"
+    confirm_id: int = 0
+    confirm_name: str = ""
+
+    # CSV import.
+    import_open: bool = False
+    import_error: str = ""
+    import_summary: str = ""
+    import_errors: list[str] = []
+
     @rx.event
     async def load(self):
-        if await self._signed_in() is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+        actor = await self._signed_in()
+        if actor is None:
+            return self._to_login()
+        self.error = self.notice = ""
+        return await self._refresh(actor, with_users=True)
+
+    def _to_login(self):
+        self.rows, self.assignees, self.loaded = [], [], False
+        return rx.redirect(LOGIN_ROUTE, replace=True)
+
+    async def _refresh(self, actor, *, with_users: bool = False):
+        if with_users or not self.assignees:
+            team = await call_service(users.list_users, actor)
+            if team.signed_out:
+                return self._to_login()
+            if team.ok:
+                mine = next((u for u in team.value if u.id == actor.user_id), None)
+                full = actor.role == "admin" or (mine is not None and mine.data_access == "all")
+                # Assigned-only users may only assign contacts to themselves (the service says so too).
+                self.assignees = [UserOption(str(u.id), u.name) for u in team.value
+                                  if u.is_active and (full or u.id == actor.user_id)]
+        found = await call_service(contacts.list_contacts, actor, self.search, _PAGE_SIZE)
+        if found.signed_out:
+            return self._to_login()
+        if found.ok:
+            names = {int(u.id): u.name for u in self.assignees}
+            self.rows = [_row(c, names) for c in found.value]
+            self.load_error = ""
+        else:
+            self.rows, self.load_error = [], found.error
+        self.loaded = True
         return None
+
+    @rx.event
+    async def set_search(self, value):
+        actor = await self._actor()
+        if actor is None:
+            return self._to_login()
+        if not isinstance(value, str):
+            return None
+        self.search = value[:_MAX_SEARCH]
+        return await self._refresh(actor)
+
+    # -- create / edit ------------------------------------------------------------------------
+
+    @rx.event
+    async def open_new(self):
+        if await self._actor() is None:
+            return self._to_login()
+        self._fill_editor(0, "", "", "", "", False)
+        return None
+
+    @rx.event
+    async def open_edit(self, contact_id):
+        if await self._actor() is None:
+            return self._to_login()
+        row = self._row_by_id(contact_id)
+        if row is None:
+            self.error = "Contact not found"
+            return None
+        self._fill_editor(row.id, row.name, row.primary, row.secondary, row.assigned_id, row.dnd)
+        return None
+
+    def _fill_editor(self, cid: int, name: str, primary: str, secondary: str, assigned: str, dnd: bool) -> None:
+        self.editor_id, self.editor_name = cid, name
+        self.editor_primary, self.editor_secondary = primary, secondary
+        if not assigned and cid == 0 and len(self.assignees) == 1:
+            assigned = self.assignees[0].id  # assigned-only users: themselves
+        self.editor_assigned, self.editor_dnd = assigned, dnd
+        self.editor_error, self.error, self.notice = "", "", ""
+        self.editor_open = True
+
+    def _row_by_id(self, contact_id) -> ContactRow | None:
+        cid = forms.browser_id(contact_id)
+        return next((r for r in self.rows if r.id == cid), None) if cid else None
+
+    @rx.event
+    async def set_editor_dnd(self, value):
+        if await self._actor() is None:
+            return self._to_login()
+        if isinstance(value, bool):
+            self.editor_dnd = value
+        return None
+
+    @rx.event
+    async def close_editor(self, is_open=False):
+        if is_open is not True:
+            self.editor_open = False
+        return None
+
+    @rx.event
+    async def save_contact(self, form_data):
+        actor = await self._actor()
+        if actor is None:
+            return self._to_login()
+        name = form_text(form_data, "name", _MAX_NAME)
+        primary = form_text(form_data, "primary_phone", _MAX_PHONE)
+        secondary = form_text(form_data, "secondary_phone", _MAX_PHONE)
+        assigned = form_text(form_data, "assigned_user", 12)
+        if None in (name, primary, secondary, assigned) or (assigned and not assigned.isdigit()):
+            self.editor_error = "Some fields are too long or not text."
+            return None
+        # Keep what was typed if the service refuses it (the dialog re-renders with these values).
+        self.editor_name, self.editor_primary, self.editor_secondary = name, primary, secondary
+        self.editor_assigned = assigned
+        assignee = int(assigned) if assigned else None
+        if self.editor_id:
+            outcome = await call_service(
+                contacts.update_contact, actor, self.editor_id, name=name, primary_phone=primary,
+                secondary_phone=secondary or None, assigned_user_id=assignee,
+            )
+        else:
+            outcome = await call_service(
+                contacts.create_contact, actor, name, primary, secondary or None, self.editor_dnd, assignee,
+            )
+        if outcome.signed_out:
+            return self._to_login()
+        if not outcome.ok:
+            self.editor_error = outcome.error
+            return None
+        self.editor_open = False
+        self.notice = f"{' '.join(name.split())} saved"
+        return await self._refresh(actor)
+
+    # -- delete and DND -------------------------------------------------------------------------
+
+    @rx.event
+    async def ask_delete(self, contact_id):
+        if await self._actor() is None:
+            return self._to_login()
+        self._ask("delete", contact_id)
+        return None
+
+    @rx.event
+    async def set_dnd(self, contact_id, value):
+        """The DND switch of a row: turning it off happens at once, turning it on asks first."""
+        actor = await self._actor()
+        if actor is None:
+            return self._to_login()
+        if not isinstance(value, bool):
+            return None
+        if value:
+            self._ask("dnd", contact_id)
+            return None
+        return await self._change_dnd(actor, contact_id, False)
+
+    def _ask(self, kind: str, contact_id) -> None:
+        row = self._row_by_id(contact_id)
+        self.error = self.notice = ""
+        if row is None:
+            self.error = "Contact not found"
+            return
+        self.confirm_kind, self.confirm_id, self.confirm_name = kind, row.id, row.name
+        self.confirm_open = True
+
+    @rx.event
+    async def cancel_confirm(self, is_open=False):
+        if is_open is not True:
+            self.confirm_open = False
+        return None
+
+    @rx.event
+    async def confirm(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._to_login()
+        if not self.confirm_open:
+            return None
+        kind, cid, name = self.confirm_kind, self.confirm_id, self.confirm_name
+        self.confirm_open = False
+        if kind == "dnd":
+            return await self._change_dnd(actor, cid, True)
+        if kind != "delete":
+            return None
+        outcome = await call_service(contacts.delete_contact, actor, cid)
+        if outcome.signed_out:
+            return self._to_login()
+        if outcome.ok:
+            self.notice = f"{name} deleted. Groups keep the number and show a Deleted tag."
+        else:
+            self.error = outcome.error
+        return await self._refresh(actor)
+
+    async def _change_dnd(self, actor, contact_id, value: bool):
+        row = self._row_by_id(contact_id)
+        if row is None:
+            self.error = "Contact not found"
+            return None
+        outcome = await call_service(contacts.set_contact_dnd, actor, row.id, value)
+        if outcome.signed_out:
+            return self._to_login()
+        if not outcome.ok:
+            self.error = outcome.error
+        elif value:
+            locked = len(outcome.value)
+            groups = "no group was" if locked == 0 else ("1 group is" if locked == 1 else f"{locked} groups are")
+            self.notice = f"DND is on for {row.name}: {groups} now locked."
+        else:
+            self.notice = f"DND is off for {row.name}. Groups locked earlier stay locked."
+        return await self._refresh(actor)
+
+    # -- CSV import -------------------------------------------------------------------------------
+
+    @rx.event
+    async def open_import(self):
+        if await self._actor() is None:
+            return self._to_login()
+        self.import_error, self.import_summary, self.import_errors = "", "", []
+        self.import_open = True
+        return None
+
+    @rx.event
+    async def close_import(self, is_open=False):
+        if is_open is not True:
+            self.import_open = False
+        return None
+
+    @rx.event
+    async def import_csv(self, form_data):
+        actor = await self._actor()
+        if actor is None:
+            return self._to_login()
+        text = form_text(form_data, "csv", _MAX_CSV_CHARS)
+        self.import_summary, self.import_errors = "", []
+        if text is None:
+            self.import_error = "The CSV is too large: import at most 1 MB at a time."
+            return None
+        if not text.strip():
+            self.import_error = "Paste the CSV first (a header row, then one row per contact)."
+            return None
+        outcome = await call_service(imports.import_contacts_csv, actor, text)
+        if outcome.signed_out:
+            return self._to_login()
+        if not outcome.ok:
+            self.import_error = outcome.error
+            return None
+        report = outcome.value
+        self.import_error = ""
+        self.import_summary = _summary(report)
+        self.import_errors = list(report.errors)
+        return await self._refresh(actor)
+
+
+def _summary(report: imports.ImportReport) -> str:
+    parts = [f"{report.created + report.updated} imported ({report.created} new, {report.updated} updated)"]
+    if report.unchanged:
+        parts.append(f"{report.unchanged} already up to date")
+    parts.append(f"{report.skipped} row{'' if report.skipped == 1 else 's'} skipped")
+    text = ", ".join(parts)
+    if report.ignored_columns:
+        text += f". Ignored columns: {', '.join(report.ignored_columns)}"
+    return text
+
+
+# -- components ---------------------------------------------------------------------------------
+
+
+def _contact_item(row: ContactRow) -> rx.Component:
+    return rx.el.li(
+        rx.flex(
+            rx.vstack(
+                rx.heading(row.name, size="3", as_="h2"),
+                rx.hstack(
+                    rx.text(row.primary, size="2"),
+                    rx.cond(row.secondary != "", rx.text("· ", row.secondary, size="2", color_scheme="gray")),
+                    spacing="1", wrap="wrap",
+                ),
+                rx.hstack(
+                    rx.cond(row.dnd, rx.badge(rx.icon("bell-off", size=12), "DND", color_scheme="red")),
+                    rx.cond(row.warning != "", rx.badge(row.warning, color_scheme="amber")),
+                    rx.cond(
+                        row.assigned_name != "",
+                        rx.badge(rx.icon("user", size=12), row.assigned_name, variant="soft"),
+                        rx.badge("Unassigned", variant="soft", color_scheme="gray"),
+                    ),
+                    spacing="2", wrap="wrap",
+                ),
+                spacing="1",
+                min_width="0",
+            ),
+            rx.spacer(),
+            rx.hstack(
+                rx.hstack(
+                    rx.switch(
+                        id=f"dnd-{row.id}",
+                        checked=row.dnd,
+                        on_change=lambda value: ContactsState.set_dnd(row.id, value),
+                        aria_label=f"DND for {row.name}",
+                        color_scheme="red",
+                    ),
+                    rx.el.label("DND", html_for=f"dnd-{row.id}", class_name="field-label"),
+                    align="center", spacing="1",
+                ),
+                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", size="2",
+                          aria_label=f"Edit {row.name}", on_click=ContactsState.open_edit(row.id)),
+                rx.button(rx.icon("trash-2", size=14), "Delete", variant="soft", color_scheme="red", size="2",
+                          aria_label=f"Delete {row.name}", on_click=ContactsState.ask_delete(row.id)),
+                spacing="3", align="center", wrap="wrap",
+            ),
+            direction={"initial": "column", "sm": "row"},
+            gap="3",
+            align={"initial": "start", "sm": "center"},
+            width="100%",
+        ),
+        aria_label=row.name,
+        class_name="admin-item",
+    )
+
+
+def _editor() -> rx.Component:
+    s = ContactsState
+    return forms.dialog(
+        rx.cond(s.editor_id == 0, "New contact", "Edit contact"),
+        "US/Canada numbers in any format; other countries with their + code.",
+        s.editor_open,
+        s.close_editor,
+        rx.form(
+            rx.vstack(
+                forms.text_field("Name", "contact-name", "name", default_value=s.editor_name, required=True,
+                                 max_length=_MAX_NAME, auto_complete="off"),
+                forms.text_field("Primary phone", "contact-primary", "primary_phone", type="tel",
+                                 default_value=s.editor_primary, required=True, max_length=_MAX_PHONE),
+                forms.text_field("Secondary phone", "contact-secondary", "secondary_phone", type="tel",
+                                 default_value=s.editor_secondary, max_length=_MAX_PHONE,
+                                 hint="Optional"),
+                forms.field(
+                    "Assigned to", "contact-assigned",
+                    forms.native_select(
+                        "contact-assigned", "assigned_user",
+                        [forms.option("Unassigned", ""),
+                         rx.foreach(s.assignees, lambda u: forms.option(u.name, u.id))],
+                        default_value=s.editor_assigned,
+                    ),
+                ),
+                rx.cond(
+                    s.editor_id == 0,
+                    # Wrapped by its label (no id: the form must not submit it; the state holds it).
+                    rx.el.label(
+                        rx.switch(checked=s.editor_dnd, on_change=s.set_editor_dnd, color_scheme="red"),
+                        "DND (do not text)",
+                        class_name="field-label switch-label",
+                    ),
+                ),
+                forms.error_notice(s.editor_error),
+                forms.dialog_buttons(rx.cond(s.editor_id == 0, "Create contact", "Save contact"),
+                                     s.close_editor(False)),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.save_contact,
+            reset_on_submit=False,
+            # A new key per opening remounts the fields with that contact's values.
+            key=s.editor_id.to_string() + s.editor_name,
+        ),
+    )
+
+
+def _confirm() -> rx.Component:
+    s = ContactsState
+    is_delete = s.confirm_kind == "delete"
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(rx.cond(is_delete, "Delete " + s.confirm_name + "?",
+                                          "Turn on DND for " + s.confirm_name + "?")),
+            rx.alert_dialog.description(
+                rx.cond(
+                    is_delete,
+                    "Groups with this contact keep texting the number they captured and show a Deleted tag.",
+                    "Every group with this contact is locked for good: no more messages are sent in it. "
+                    "You can start a new group without them.",
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(rx.cond(is_delete, "Delete contact", "Turn on DND"), color_scheme="red",
+                              on_click=s.confirm),
+                ),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+            max_width="28rem",
+        ),
+        open=s.confirm_open,
+        on_open_change=s.cancel_confirm,
+    )
+
+
+_SAMPLE = "name,primary_phone,secondary_phone,dnd,assigned_to\nRae Renter,(512) 555-0141,,no,bo@acme.test"
+
+
+def _import_dialog() -> rx.Component:
+    s = ContactsState
+    return forms.dialog(
+        "Import contacts from CSV",
+        "Paste the file's text. Columns: name, primary_phone, secondary_phone, dnd, assigned_to (an "
+        "email). A row whose primary phone matches a contact updates it; rows with errors are skipped.",
+        s.import_open,
+        s.close_import,
+        rx.form(
+            rx.vstack(
+                forms.field(
+                    "CSV", "import-csv",
+                    rx.text_area(id="import-csv", name="csv", rows="8", width="100%", placeholder=_SAMPLE,
+                                 class_name="mono", spell_check=False),
+                    hint="At most 1 MB or 5000 rows. Empty cells leave existing values unchanged.",
+                ),
+                forms.error_notice(s.import_error),
+                rx.cond(
+                    s.import_summary != "",
+                    rx.callout(s.import_summary, icon="info",
+                               color_scheme=rx.cond(s.import_errors.length() > 0, "amber", "green"),
+                               role="status", width="100%"),
+                ),
+                rx.cond(
+                    s.import_errors.length() > 0,
+                    rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e)), aria_label="Import errors",
+                             class_name="import-errors"),
+                ),
+                rx.hstack(
+                    rx.button("Close", type="button", variant="soft", color_scheme="gray",
+                              on_click=s.close_import(False)),
+                    rx.button(rx.icon("upload", size=14), "Import", type="submit"),
+                    justify="end", spacing="3", width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.import_csv,
+            reset_on_submit=False,
+        ),
+        max_width="40rem",
+    )
+
+
+def _list() -> rx.Component:
+    s = ContactsState
+    return rx.cond(
+        s.rows.length() > 0,
+        rx.vstack(
+            rx.el.ul(rx.foreach(s.rows, _contact_item), aria_label="Contacts", class_name="admin-list"),
+            rx.cond(s.rows.length() >= _PAGE_SIZE,
+                    rx.text(f"Showing the first {_PAGE_SIZE} contacts: search to find the others.",
+                            size="2", color_scheme="gray")),
+            spacing="2", width="100%",
+        ),
+        rx.cond(
+            s.search != "",
+            forms.empty_state("search-x", "No contacts match", "Try a name or part of a number."),
+            forms.empty_state("contact", "No contacts yet", "Create one, or import them from a CSV file."),
+        ),
+    )
 
 
 def page() -> rx.Component:
-    return app_shell(rx.heading("Contacts", size="6", as_="h1"), rx.text("Contacts are being built."))
+    s = ContactsState
+    return app_shell(
+        rx.vstack(
+            forms.page_header(
+                "Contacts",
+                "The people you text. DND contacts can't join groups, and turning DND on locks their groups.",
+                rx.button(rx.icon("file-up", size=16), "Import CSV", variant="soft", on_click=s.open_import),
+                rx.button(rx.icon("plus", size=16), "New contact", on_click=s.open_new),
+            ),
+            forms.field(
+                "Search contacts", "contacts-search",
+                rx.input(id="contacts-search", type="search", placeholder="Name or number, any format",
+                         value=s.search, on_change=s.set_search, debounce_timeout=300, width="100%",
+                         max_length=_MAX_SEARCH),
+            ),
+            forms.done_notice(s.notice),
+            forms.error_notice(s.error),
+            forms.error_notice(s.load_error),
+            rx.cond(s.loaded, _list(), forms.loading("contacts")),
+            spacing="4",
+            width="100%",
+        ),
+        _editor(),
+        _confirm(),
+        _import_dialog(),
+    )
 
 
 PAGE = Page("/contacts", page, "Contacts · groupsms", ContactsState.load)

@@ -2,9 +2,11 @@
 access, validates with the domain and writes in one transaction."""
 
 from groupsms.services._base import Actor
-from groupsms.services import contacts, groups, messages, numbers, policy, sessions, users
-from groupsms.services import imports, phones
+from groupsms.services import contacts, groups, imports, messages, numbers, phones, policy, sessions, users
 
 SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones)
 
-__all__ = ["Actor", "SERVICE_MODULES", "contacts", "groups", "messages", "numbers", "policy", "sessions", "users"]
+__all__ = [
+    "Actor", "SERVICE_MODULES", "contacts", "groups", "imports", "messages", "numbers", "phones", "policy",
+    "sessions", "users",
+]

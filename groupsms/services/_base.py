@@ -9,6 +9,9 @@ from typing import Any
 from sqlmodel import Session
 
 from groupsms.access import policy
+from groupsms.access import scopes
+from groupsms.access.fetch import location_user
+from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import Forbidden, NotAuthenticated, ValidationError
 from groupsms.models import AuditEvent, User
 
@@ -22,10 +25,11 @@ class Actor:
     name: str
     email: str
     role: str
+    data_access: str = "all"
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.id, user.location_id, user.name, user.email, user.role)
+        return cls(user.id, user.location_id, user.name, user.email, user.role, user.data_access)
 
 
 def acting_user(session: Session, actor: Actor | None) -> User:
@@ -104,3 +108,28 @@ def clean_query(value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError("Search must be text", "search")
     return value.strip()[:100]
+
+
+def clean_phone(value: Any, field: str, *, required: bool) -> str | None:
+    """A contact's phone number as E.164 (any country), None when blank and not required."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(f"{field.capitalize()} is required", field)
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{field.capitalize()} must be text", field)
+    try:
+        return normalize(value)
+    except PhoneError as exc:
+        raise ValidationError(f"{field.capitalize()}: {exc}", field) from exc
+
+
+def clean_assignee(s: Session, user: User, value: Any) -> int | None:
+    """A contact's assignee: a user of the location; assigned-only users may pick only themselves."""
+    if value is None or value == "":
+        assignee = None
+    else:
+        assignee = location_user(s, user, value).id
+    if not scopes.has_full_data_access(user) and assignee != user.id:
+        raise ValidationError("You can only assign contacts to yourself", "assigned user")
+    return assignee

@@ -10,12 +10,13 @@ from sqlmodel import select
 
 from groupsms import db
 from groupsms.access import scopes
-from groupsms.access.fetch import access_contact, location_user
-from groupsms.domain.phones import PhoneError, digits, format_display, is_us_ca, normalize
+from groupsms.access.fetch import access_contact
+from groupsms.domain.phones import digits, format_display, is_us_ca
 from groupsms.errors import ValidationError
-from groupsms.models import Contact, Group, User, utcnow
+from groupsms.models import Contact, Group, utcnow
 from groupsms.services._base import (
-    Actor, acting_user, audit, clean_bool, clean_limit, clean_query, clean_text, require,
+    Actor, acting_user, audit, clean_assignee, clean_bool, clean_limit, clean_phone, clean_query, clean_text,
+    require,
 )
 from groupsms.services._dnd import set_dnd
 
@@ -90,29 +91,6 @@ def get_contact(actor: Actor | None, contact_id: Any) -> ContactView:
         return _view(access_contact(s, user, contact_id, include_deleted=True))
 
 
-def _clean_phone(value: Any, field: str, *, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationError(f"{field.capitalize()} is required", field)
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{field.capitalize()} must be text", field)
-    try:
-        return normalize(value)
-    except PhoneError as exc:
-        raise ValidationError(f"{field.capitalize()}: {exc}", field) from exc
-
-
-def _clean_assignee(s, user: User, value: Any) -> int | None:
-    if value is None or value == "":
-        assignee = None
-    else:
-        assignee = location_user(s, user, value).id
-    if not scopes.has_full_data_access(user) and assignee != user.id:
-        raise ValidationError("You can only assign contacts to yourself", "assigned user")
-    return assignee
-
-
 def create_contact(
     actor: Actor | None,
     name: Any,
@@ -130,10 +108,10 @@ def create_contact(
         contact = Contact(
             location_id=user.location_id,
             name=clean_text(name, "name", max_length=200),
-            primary_phone=_clean_phone(primary_phone, "primary phone", required=True),
-            secondary_phone=_clean_phone(secondary_phone, "secondary phone", required=False),
+            primary_phone=clean_phone(primary_phone, "primary phone", required=True),
+            secondary_phone=clean_phone(secondary_phone, "secondary phone", required=False),
             dnd_sms=clean_bool(dnd, "DND"),
-            assigned_user_id=_clean_assignee(s, user, assigned_user_id),
+            assigned_user_id=clean_assignee(s, user, assigned_user_id),
         )
         if contact.primary_phone == contact.secondary_phone:
             raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
@@ -161,11 +139,11 @@ def update_contact(
         if name is not _UNSET:
             changes["name"] = clean_text(name, "name", max_length=200)
         if primary_phone is not _UNSET:
-            changes["primary_phone"] = _clean_phone(primary_phone, "primary phone", required=True)
+            changes["primary_phone"] = clean_phone(primary_phone, "primary phone", required=True)
         if secondary_phone is not _UNSET:
-            changes["secondary_phone"] = _clean_phone(secondary_phone, "secondary phone", required=False)
+            changes["secondary_phone"] = clean_phone(secondary_phone, "secondary phone", required=False)
         if assigned_user_id is not _UNSET:
-            changes["assigned_user_id"] = _clean_assignee(s, user, assigned_user_id)
+            changes["assigned_user_id"] = clean_assignee(s, user, assigned_user_id)
         changes = {k: v for k, v in changes.items() if getattr(contact, k) != v}
         if not changes:
             return

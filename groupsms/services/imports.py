@@ -29,9 +29,8 @@ from groupsms import db
 from groupsms.access import scopes
 from groupsms.errors import GroupsmsError, ValidationError
 from groupsms.models import Contact, User, utcnow
-from groupsms.services._base import Actor, acting_user, audit, clean_text, require
+from groupsms.services._base import Actor, acting_user, audit, clean_assignee, clean_phone, clean_text, require
 from groupsms.services._dnd import set_dnd
-from groupsms.services.contacts import _clean_assignee, _clean_phone
 
 __all__ = ["ImportReport", "import_contacts_csv", "MAX_CSV_BYTES", "MAX_CSV_ROWS"]
 
@@ -169,8 +168,8 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
 def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> str:
     """Validate one row completely, then write it: 'created', 'updated' or 'unchanged'."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
-    primary = _clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)
-    secondary = _clean_phone(_cell(row, positions, "secondary_phone"), "secondary phone", required=False)
+    primary = clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)
+    secondary = clean_phone(_cell(row, positions, "secondary_phone"), "secondary phone", required=False)
     if secondary and secondary == primary:
         raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
     dnd = _dnd(_cell(row, positions, "dnd"))
@@ -186,7 +185,7 @@ def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int]
             assignee = user.id  # assigned-only users create contacts assigned to themselves
         contact = Contact(
             location_id=user.location_id, name=name, primary_phone=primary, secondary_phone=secondary,
-            dnd_sms=bool(dnd), assigned_user_id=_clean_assignee(s, user, assignee),
+            dnd_sms=bool(dnd), assigned_user_id=clean_assignee(s, user, assignee),
         )
         s.add(contact)
         s.flush()
@@ -197,7 +196,7 @@ def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int]
     if secondary is not None:
         changes["secondary_phone"] = secondary
     if email is not None:
-        changes["assigned_user_id"] = _clean_assignee(s, user, assignee)
+        changes["assigned_user_id"] = clean_assignee(s, user, assignee)
     changes = {k: v for k, v in changes.items() if getattr(existing, k) != v}
     turn_dnd_on = bool(dnd) and not existing.dnd_sms
     if not changes and not turn_dnd_on:

@@ -139,10 +139,10 @@ def test_needs_routing_item_is_assigned_to_the_chosen_group(
 
     section = page.get_by_role("region", name="Needs routing")
     expect(section).to_be_visible()
-    item = section.get_by_role("listitem", name="Message from (512) 555-0150")
+    item = section.get_by_role("listitem", name="Message from Sol Finch · (512) 555-0150")
     expect(item).to_contain_text("Which of you gets the keys?")
     expect(item).to_contain_text("(512) 555-0100")
-    choice = item.get_by_label("Group for the message from (512) 555-0150")
+    choice = item.get_by_label("Group for the message from Sol Finch · (512) 555-0150")
     expect(choice.locator("option")).to_have_text([first, second])
     screenshot(page, "conversations-needs-routing")
 
@@ -150,7 +150,7 @@ def test_needs_routing_item_is_assigned_to_the_chosen_group(
     item.get_by_role("button", name="Assign").click()
 
     expect(page.get_by_role("status").filter(has_text="moved to")).to_contain_text(second)
-    expect(section.get_by_role("listitem", name="Message from (512) 555-0150")).to_have_count(0)
+    expect(section.get_by_role("listitem", name="Message from Sol Finch · (512) 555-0150")).to_have_count(0)
     chosen = _conversations(page).get_by_role("listitem", name=second, exact=True)
     expect(chosen).to_contain_text("Which of you gets the keys?")
     other = _conversations(page).get_by_role("listitem", name=first, exact=True)

@@ -1,0 +1,186 @@
+"""Shared pieces of the admin pages (contacts, numbers, users, phones): labelled fields, notices,
+empty and loading states, and the one way their handlers call a service.
+
+Controls are plain labelled elements (`<label for>`), so screen readers and browser tests find every
+one by its name. Selects are native `<select>`s: keyboard friendly everywhere and submitted with the
+form as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from groupsms.errors import GroupsmsError, NotAuthenticated
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong. Please try again."
+
+
+# -- calling services ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    value: Any = None
+    error: str = ""
+    signed_out: bool = False  # the session ended meanwhile: send the browser to the sign-in page
+
+
+async def call_service(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
+    """Run a (synchronous) service off the event loop; its refusals become readable messages."""
+    try:
+        return Outcome(True, await asyncio.to_thread(fn, *args, **kwargs))
+    except NotAuthenticated as exc:
+        return Outcome(False, error=str(exc), signed_out=True)
+    except GroupsmsError as exc:
+        return Outcome(False, error=str(exc))
+    except Exception:
+        logger.exception("%s failed", getattr(fn, "__qualname__", fn))
+        return Outcome(False, error=UNEXPECTED)
+
+
+# -- checking what the browser sent -------------------------------------------------------------
+
+
+def form_text(form_data: Any, key: str, max_length: int) -> str | None:
+    """A text field of a submitted form, or None when missing, not text or too long."""
+    if not isinstance(form_data, dict):
+        return None
+    value = form_data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > max_length:
+        return None
+    return value
+
+
+def browser_id(value: Any) -> int | None:
+    """An id the browser sent (int or digit string), or None. Services check access themselves."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and 0 < value < 2**31:
+        return value
+    return None
+
+
+def browser_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+# -- layout pieces ------------------------------------------------------------------------------
+
+
+def page_header(title: str, description: str, *actions: rx.Component) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.heading(title, size="6", as_="h1"),
+            rx.text(description, size="2", color_scheme="gray"),
+            spacing="1",
+        ),
+        rx.spacer(),
+        rx.hstack(*actions, spacing="2", wrap="wrap"),
+        direction={"initial": "column", "sm": "row"},
+        gap="3",
+        align={"initial": "start", "sm": "center"},
+        width="100%",
+    )
+
+
+def field(label: str, control_id: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+    parts = [rx.el.label(label, html_for=control_id, class_name="field-label"), control]
+    if hint:
+        parts.append(rx.text(hint, size="1", color_scheme="gray", id=f"{control_id}-hint"))
+    return rx.vstack(*parts, spacing="1", width="100%")
+
+
+def text_field(label: str, control_id: str, name: str, hint: str | None = None, **props: Any) -> rx.Component:
+    if hint:
+        props.setdefault("aria_describedby", f"{control_id}-hint")
+    return field(label, control_id, rx.input(id=control_id, name=name, width="100%", **props), hint)
+
+
+def native_select(control_id: str, name: str, options: Any, **props: Any) -> rx.Component:
+    """A `<select>`; `options` are components (`option(...)`, or an `rx.foreach` of them)."""
+    return rx.el.select(*options, id=control_id, name=name, class_name="native-select", **props)
+
+
+def option(label: Any, value: Any) -> rx.Component:
+    return rx.el.option(label, value=value)
+
+
+def error_notice(message: rx.Var) -> rx.Component:
+    """An error callout, announced to screen readers, shown while `message` is not empty."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+    )
+
+
+def done_notice(message: rx.Var) -> rx.Component:
+    """A short confirmation ("Contact saved"), announced politely."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="circle_check", color_scheme="green", role="status", width="100%"),
+    )
+
+
+def empty_state(icon: str, title: str, text: Any) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=36, color=rx.color("gray", 8)),
+            rx.heading(title, size="4", as_="h2"),
+            rx.text(text, color_scheme="gray", size="2", text_align="center"),
+            align="center",
+            spacing="2",
+        ),
+        padding="2.5rem 1rem",
+        width="100%",
+    )
+
+
+def loading(what: str) -> rx.Component:
+    return rx.center(
+        rx.hstack(rx.spinner(size="3"), rx.text(f"Loading {what}…", color_scheme="gray"), align="center"),
+        padding="3rem 1rem",
+        width="100%",
+        role="status",
+    )
+
+
+def dialog(title: str, description: str, is_open: rx.Var, on_open_change: Any, *body: rx.Component,
+           max_width: str = "30rem") -> rx.Component:
+    """A modal dialog (focus trapped, Escape closes, title and description announced)."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(title),
+            rx.dialog.description(description, size="2", color_scheme="gray", margin_bottom="1rem"),
+            *body,
+            max_width=max_width,
+        ),
+        open=is_open,
+        on_open_change=on_open_change,
+    )
+
+
+def dialog_buttons(submit_label: str, on_cancel: Any, *, color_scheme: str = "accent") -> rx.Component:
+    submit = rx.button(submit_label, type="submit") if color_scheme == "accent" else rx.button(
+        submit_label, type="submit", color_scheme=color_scheme
+    )
+    return rx.hstack(
+        rx.button("Cancel", type="button", variant="soft", color_scheme="gray", on_click=on_cancel),
+        submit,
+        justify="end",
+        spacing="3",
+        width="100%",
+        margin_top="1rem",
+    )
