@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from groupsms import db
 from groupsms.webhooks import vonage
 from groupsms.pages import PAGE_MODULES
+from groupsms.pages.live import live_updates
 from groupsms.pages.session import SessionGuard
 
 
@@ -53,6 +54,7 @@ app = rx.App(stylesheets=["/styles.css"], api_transformer=Starlette(routes=vonag
 app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)
+app.register_lifespan_task(live_updates)
 
 for module_name in PAGE_MODULES:
     page = importlib.import_module(module_name).PAGE

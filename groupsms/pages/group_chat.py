@@ -1,24 +1,522 @@
-"""/groups/[group_id]: Conversation."""
+"""/groups/[group_id]: one group conversation (R4–R10, R13, E3–E5).
+
+Every handler resolves the actor from the session again and asks the services, which check access
+(R11, R14): the group id comes from the URL once, is validated, and is then only read from the
+state; message ids from the browser must be ones this tab shows. Live updates (E4) come through
+`pages.live`, which calls `_on_group_change` on this state for every tab linked to the group.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
 import reflex as rx
 
+from groupsms.components import chat
+from groupsms.components.chat import Bubble, DeliveryRow, ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
-from groupsms.pages import Page
+from groupsms.domain.segments import MAX_SEGMENTS, check_message_text
+from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
+from groupsms.pages import Page, live
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.services import groups, messages
+from groupsms.services.groups import GroupDetail
+from groupsms.services.messages import MessageView
+
+logger = logging.getLogger(__name__)
+
+ROUTE = "/groups/[group_id]"
+PAGE_SIZE = 30  # messages per page (list_messages' default)
+MAX_SHOWN = 300  # earlier pages a user loaded stay, up to this many messages
+MAX_SEARCH = 100
+MAX_DRAFT = 2000  # longer than 10 UCS-2 segments can ever be: the service refuses it anyway
+_ROUTE_ID = re.compile(r"^/groups/(\d{1,12})/?$")
+_GENERIC_ERROR = "Something went wrong. Please try again."
+
+
+def _route_group_id(path: Any) -> int | None:
+    match = _ROUTE_ID.match(path if isinstance(path, str) else "")
+    return int(match.group(1)) if match else None
+
+
+def _view(actor, group_id: int) -> tuple[GroupDetail, list[MessageView]]:
+    """The group and its latest page, for one user (in a worker thread)."""
+    return groups.get_group(actor, group_id), messages.list_messages(actor, group_id, None, PAGE_SIZE)
 
 
 class GroupChatState(SessionState):
+    chat_id: int = 0
+    phase: str = "loading"  # loading | ready | not_found | error | signed_out
+    load_error: str = ""
+    # the group
+    title: str = ""
+    contact_name: str = ""
+    number_text: str = ""
+    created_text: str = ""
+    participants: list[ParticipantRow] = []
+    matches: list[ParticipantRow] = []
+    participant_query: str = ""
+    panel_open: bool = False
+    locked_reason: str = ""
+    regroup_links: list[RegroupLink] = []
+    can_send: bool = False
+    send_block_reason: str = ""
+    # the messages
+    bubbles: list[Bubble] = []
+    has_earlier: bool = False
+    loading_earlier: bool = False
+    earlier_error: str = ""
+    open_message_id: int = 0
+    deliveries: list[DeliveryRow] = []
+    deliveries_error: str = ""
+    # the composer
+    counter: str = chat.EMPTY_COUNTER
+    draft_problem: str = ""
+    sending: bool = False
+    send_error: str = ""
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _reset_view(self, phase: str = "loading") -> None:
+        self.chat_id, self.phase, self.load_error = 0, phase, ""
+        self.title = self.contact_name = self.number_text = self.created_text = ""
+        self.participants, self.matches, self.participant_query = [], [], ""
+        self.panel_open = False
+        self.locked_reason, self.regroup_links = "", []
+        self.can_send, self.send_block_reason = False, ""
+        self.bubbles, self.has_earlier, self.loading_earlier, self.earlier_error = [], False, False, ""
+        self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
+        self.counter, self.draft_problem, self.sending, self.send_error = chat.EMPTY_COUNTER, "", False, ""
+
+    def _set(self, **values: Any) -> None:
+        """Assign only what changed: Reflex sends every assigned var, and live refreshes are often."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
+    def _apply_detail(self, detail: GroupDetail) -> None:
+        rows = [chat.participant_row(p) for p in detail.participants]
+        label = (detail.number_label or "").strip()
+        when = detail.created_at.strftime("%b %d, %Y").replace(" 0", " ")
+        if self.participant_query:  # keep the search's result, with fresh names and tags
+            wanted = {m.id for m in self.matches}
+            matches = [r for r in rows if r.id in wanted]
+        else:
+            matches = rows
+        self._set(
+            title=detail.title,
+            contact_name=rows[0].name if rows else detail.title,
+            number_text=f"{label} · {detail.number_display}" if label else detail.number_display,
+            created_text=f"Created by {detail.created_by} on {when}" if detail.created_by else f"Created {when}",
+            participants=rows,
+            matches=matches,
+            locked_reason=detail.locked_reason or "",
+            regroup_links=self._regroup_links(detail),
+            can_send=bool(detail.can_send),
+            send_block_reason=detail.send_block_reason or "",
+        )
+
+    @staticmethod
+    def _regroup_links(detail: GroupDetail) -> list[RegroupLink]:
+        """R10: one "Create a new group without <name>" per participant whose contact has DND."""
+        if not detail.locked_reason:
+            return []
+        links, seen = [], set()
+        for p in detail.participants:
+            if p.contact_id in seen or not p.dnd:
+                continue
+            seen.add(p.contact_id)
+            links.append(RegroupLink(
+                f"Create a new group without {p.name}", f"/?regroup={detail.id}&without={p.contact_id}"
+            ))
+        return links
+
+    def _show_latest(self, latest: list[MessageView], *, replace: bool) -> bool:
+        """Merge the latest page into what is shown; True when it holds a message not shown before."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        locked = bool(self.locked_reason)
+        fresh = [chat.bubble(m, locked, now) for m in latest]
+        known = {b.id for b in self.bubbles}
+        if replace or not self.bubbles or not fresh:
+            shown = fresh
+            if replace or not known:
+                self.has_earlier = len(latest) >= PAGE_SIZE
+        else:
+            shown = [b for b in self.bubbles if b.id < fresh[0].id] + fresh
+        if len(shown) > MAX_SHOWN:
+            shown = shown[-MAX_SHOWN:]
+            self.has_earlier = True
+        self._set(bubbles=shown)
+        return any(b.id not in known for b in fresh)
+
+    async def _actor_or_leave(self):
+        """The actor, or None after clearing the view (the caller then redirects to sign-in)."""
+        actor = await self._actor()
+        if actor is None:
+            self._reset_view()
+        return actor
+
+    async def _mark_read(self, actor) -> None:
+        try:
+            await asyncio.to_thread(groups.mark_read, actor, self.chat_id)
+        except GroupsmsError:
+            pass  # an unread count is not worth an error on screen
+        except Exception:
+            logger.exception("mark_read failed")
+
+    def _not_found(self) -> None:
+        self._reset_view("not_found")
+
+    # -- loading ---------------------------------------------------------------------------------
+
     @rx.event
     async def load(self):
-        if await self._signed_in() is None:
+        self._reset_view()
+        actor = await self._signed_in()
+        if actor is None:
             return rx.redirect(LOGIN_ROUTE, replace=True)
+        group_id = _route_group_id(self.router.url.path)
+        if group_id is None:
+            self._not_found()
+            return None
+        try:
+            detail, latest = await asyncio.to_thread(_view, actor, group_id)
+        except NotAuthenticated:
+            self._reset_view()
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        except NotFound:
+            self._not_found()
+            return None
+        except GroupsmsError as exc:
+            self._reset_view("error")
+            self.load_error = str(exc)
+            return None
+        except Exception:
+            logger.exception("loading group %s failed", group_id)
+            self._reset_view("error")
+            self.load_error = "This conversation could not be loaded. Please reload the page."
+            return None
+        self.chat_id = detail.id
+        self._apply_detail(detail)
+        self._show_latest(latest, replace=True)
+        self.phase = "ready"
+        try:  # only now: the services let this user read the group
+            await live.link(self, detail.id)
+        except Exception:
+            logger.exception("live updates unavailable for group %s", detail.id)
+        if latest:
+            await self._mark_read(actor)
+        return rx.scroll_to(chat.MESSAGES_ID + "-end")
+
+    @rx.event
+    async def leave(self):
+        """The page was left: stop refreshing this tab for the group."""
+        self.chat_id = 0
+
+    async def _on_group_change(self, group_id: int) -> None:
+        """Live (E4): called by pages.live for this tab; re-reads through the services as its user."""
+        if self.phase != "ready" or self.chat_id != group_id:
+            return
+        actor = await self._actor()
+        if actor is None:  # signed out elsewhere, or the session expired: show nothing more
+            self._reset_view("signed_out")
+            return
+        try:
+            detail, latest = await asyncio.to_thread(_view, actor, group_id)
+        except NotFound:
+            self._not_found()
+            return
+        except GroupsmsError:
+            return
+        except Exception:
+            logger.exception("live refresh of group %s failed", group_id)
+            return
+        self._apply_detail(detail)
+        if self._show_latest(latest, replace=False):
+            await self._mark_read(actor)
+        if self.open_message_id:
+            await self._load_deliveries(actor, self.open_message_id)
+
+    @rx.event
+    async def load_earlier(self):
+        actor = await self._actor_or_leave()
+        if actor is None:
+            yield rx.redirect(LOGIN_ROUTE, replace=True)
+            return
+        if self.phase != "ready" or not self.bubbles or self.loading_earlier:
+            return
+        self.loading_earlier, self.earlier_error = True, ""
+        yield
+        try:
+            page = await asyncio.to_thread(
+                messages.list_messages, actor, self.chat_id, self.bubbles[0].id, PAGE_SIZE
+            )
+        except NotFound:
+            self._not_found()
+            return
+        except GroupsmsError as exc:
+            self.earlier_error = str(exc)
+        except Exception:
+            logger.exception("loading earlier messages failed")
+            self.earlier_error = _GENERIC_ERROR
+        else:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            locked = bool(self.locked_reason)
+            known = {b.id for b in self.bubbles}
+            older = [chat.bubble(m, locked, now) for m in page if m.id not in known]
+            self.bubbles = older + self.bubbles
+            self.has_earlier = len(page) >= PAGE_SIZE and len(self.bubbles) < MAX_SHOWN
+        self.loading_earlier = False
+
+    # -- participants ----------------------------------------------------------------------------
+
+    @rx.event
+    async def search_participants(self, value: Any):
+        actor = await self._actor_or_leave()
+        if actor is None:
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        if self.phase != "ready":
+            return None
+        query = value.strip()[:MAX_SEARCH] if isinstance(value, str) else ""
+        self.participant_query = query
+        if not query:
+            self.matches = self.participants
+            return None
+        try:
+            found = await asyncio.to_thread(groups.search_participants, actor, self.chat_id, query)
+        except NotFound:
+            self._not_found()
+            return None
+        except GroupsmsError:
+            found = []
+        except Exception:
+            logger.exception("participant search failed")
+            found = []
+        if self.participant_query == query:  # a later keystroke may have answered first
+            self.matches = [chat.participant_row(p) for p in found]
         return None
+
+    @rx.event
+    async def toggle_panel(self):
+        if await self._actor_or_leave() is None:
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        self.panel_open = not self.panel_open
+        return None
+
+    # -- delivery details (E3) -------------------------------------------------------------------
+
+    async def _load_deliveries(self, actor, message_id: int) -> None:
+        try:
+            rows = await asyncio.to_thread(messages.message_deliveries, actor, message_id)
+        except GroupsmsError as exc:
+            self.deliveries, self.deliveries_error = [], str(exc)
+        except Exception:
+            logger.exception("delivery details failed")
+            self.deliveries, self.deliveries_error = [], _GENERIC_ERROR
+        else:
+            self._set(
+                deliveries=[chat.delivery_row(d) for d in rows],
+                deliveries_error="" if rows else "No delivery was attempted for this message.",
+            )
+
+    @rx.event
+    async def toggle_deliveries(self, message_id: Any):
+        actor = await self._actor_or_leave()
+        if actor is None:
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            return None
+        if self.open_message_id == message_id:
+            self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
+            return None
+        if not any(b.id == message_id for b in self.bubbles):
+            return None  # only messages this tab shows
+        self.open_message_id, self.deliveries, self.deliveries_error = message_id, [], ""
+        await self._load_deliveries(actor, message_id)
+        return None
+
+    # -- the composer (E5, R4, R13) --------------------------------------------------------------
+
+    @rx.event
+    async def draft_changed(self, value: Any):
+        if await self._actor_or_leave() is None:
+            return
+        text = value if isinstance(value, str) else ""
+        if len(text) > MAX_DRAFT:
+            self.counter = f"{len(text)} characters"
+            self.draft_problem = f"Message is too long (max {MAX_SEGMENTS} segments)"
+            return
+        self.counter, self.draft_problem = chat.counter_text(text)
+        if self.send_error and text:
+            self.send_error = ""
+
+    @rx.event
+    async def send(self, form_data: Any):
+        actor = await self._actor_or_leave()
+        if actor is None:
+            yield rx.redirect(LOGIN_ROUTE, replace=True)
+            return
+        if self.phase != "ready" or self.sending:
+            return
+        text = form_data.get("message") if isinstance(form_data, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return  # Enter in an empty box does nothing
+        if len(text) > MAX_DRAFT:
+            self.send_error = f"Message is too long (max {MAX_SEGMENTS} segments)"
+            return
+        problem = check_message_text(text.strip())
+        if problem:
+            self.send_error = problem
+            return
+        self.sending, self.send_error = True, ""
+        yield
+        try:
+            await asyncio.to_thread(messages.send_message, actor, self.chat_id, text)
+            detail, latest = await asyncio.to_thread(_view, actor, self.chat_id)
+        except NotFound:
+            self._not_found()
+            return
+        except GroupsmsError as exc:
+            self.sending, self.send_error = False, str(exc)
+            return
+        except Exception:
+            logger.exception("sending in group %s failed", self.chat_id)
+            self.sending, self.send_error = False, "The message could not be sent. Please try again."
+            return
+        self._apply_detail(detail)
+        self._show_latest(latest, replace=False)
+        self.sending = False
+        self.counter, self.draft_problem = chat.EMPTY_COUNTER, ""
+        yield [rx.set_value(chat.COMPOSER_ID, ""), rx.scroll_to(chat.MESSAGES_ID + "-end")]
+
+
+live.register_view(GroupChatState)
+
+
+# -- the page --------------------------------------------------------------------------------------
+
+
+def _messages() -> rx.Component:
+    S = GroupChatState
+    return rx.el.div(
+        rx.el.div(
+            rx.cond(
+                S.has_earlier,
+                rx.center(
+                    rx.button(
+                        rx.cond(S.loading_earlier, rx.spinner(size="1"), rx.icon("history", size=14)),
+                        "Load earlier messages",
+                        variant="soft",
+                        color_scheme="gray",
+                        size="1",
+                        on_click=S.load_earlier,
+                        disabled=S.loading_earlier,
+                    ),
+                    padding_y="0.5rem",
+                ),
+                rx.cond(
+                    S.bubbles.length() > 0,
+                    rx.center(rx.text("Start of the conversation", size="1", color_scheme="gray"), padding_y="0.5rem"),
+                ),
+            ),
+            rx.cond(S.earlier_error != "", rx.text(S.earlier_error, size="1", color_scheme="red", role="alert")),
+            rx.cond(
+                S.bubbles.length() > 0,
+                rx.foreach(
+                    S.bubbles,
+                    lambda b: chat.message_bubble(b, S.open_message_id, S.toggle_deliveries, S.deliveries,
+                                                  S.deliveries_error),
+                ),
+                rx.cond(
+                    S.can_send,
+                    chat.state_message(
+                        "message-circle", "No messages yet",
+                        "Say hello: your message goes to every participant as a text from the group's number.",
+                    ),
+                    chat.state_message("message-circle", "No messages yet", "Nothing was sent in this group."),
+                ),
+            ),
+            rx.el.div(id=chat.MESSAGES_ID + "-end"),
+            class_name="message-stack",
+        ),
+        id=chat.MESSAGES_ID,
+        role="log",
+        aria_label="Messages",
+        aria_live="polite",
+        class_name="message-scroller",
+    )
+
+
+def _conversation() -> rx.Component:
+    S = GroupChatState
+    return rx.el.div(
+        rx.el.header(
+            rx.link(rx.icon("arrow-left", size=16), "Conversations", href="/", class_name="back-link",
+                    underline="none"),
+            rx.hstack(
+                rx.heading(S.title, size="5", as_="h1", class_name="chat-title"),
+                rx.cond(S.locked_reason != "", rx.badge(rx.icon("lock", size=12), "Locked", color_scheme="red")),
+                align="center",
+                spacing="2",
+                min_width="0",
+            ),
+            rx.text(S.number_text, size="2", color_scheme="gray"),
+            class_name="chat-header",
+        ),
+        chat.participants_panel(
+            S.matches, S.participants.length().to_string() + " people", S.search_participants,
+            (S.participant_query != "") & (S.matches.length() == 0),
+        ),
+        rx.el.div(
+            rx.el.div(
+                rx.cond(S.locked_reason != "", chat.locked_banner(S.locked_reason, S.regroup_links)),
+                _messages(),
+                chat.composer(
+                    on_submit=S.send, on_draft=S.draft_changed, counter=S.counter, problem=S.draft_problem,
+                    can_send=S.can_send, block_reason=S.send_block_reason, sending=S.sending,
+                    send_error=S.send_error, show_block=S.locked_reason == "",
+                ),
+                class_name="chat-main",
+            ),
+            chat.details_panel(S.contact_name, S.panel_open, S.toggle_panel, S.participants, S.number_text,
+                               S.created_text),
+            class_name="chat-body",
+        ),
+        class_name="chat-page",
+    )
 
 
 def page() -> rx.Component:
-    return app_shell(rx.heading("Conversation", size="6", as_="h1"), rx.text("The group chat is being built."))
+    S = GroupChatState
+    return app_shell(
+        rx.el.div(
+            rx.match(
+                S.phase,
+                ("ready", _conversation()),
+                ("not_found", chat.state_message(
+                    "search-x", "Conversation not found",
+                    "This conversation does not exist, or you don't have access to it.",
+                    rx.link("Back to conversations", href="/"),
+                )),
+                ("signed_out", chat.state_message(
+                    "log-out", "You are signed out", "Sign in again to see this conversation.",
+                    rx.link("Sign in", href=LOGIN_ROUTE),
+                )),
+                ("error", chat.state_message(
+                    "triangle-alert", "Something went wrong", "", rx.callout(
+                        S.load_error, icon="triangle_alert", color_scheme="red", role="alert"),
+                )),
+                rx.center(rx.spinner(size="3"), rx.text("Loading conversation…", size="2", color_scheme="gray"),
+                          padding="4rem", gap="0.75rem", role="status", aria_label="Loading conversation"),
+            ),
+            on_unmount=S.leave,
+        ),
+        max_width="76rem",
+    )
 
 
-PAGE = Page("/groups/[group_id]", page, "Conversation · groupsms", GroupChatState.load)
+PAGE = Page(ROUTE, page, "Conversation · groupsms", GroupChatState.load)

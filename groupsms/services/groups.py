@@ -80,6 +80,7 @@ class ParticipantView:
     display: str
     which: str
     tag: str | None  # R8: "Updated" | "Deleted"
+    dnd: bool = False  # the contact has DND now (R10: the group is locked because of them)
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
     return [
         ParticipantView(
             p.id, p.contact_id, p.name, p.e164, format_display(p.e164), p.which,
-            rules.participant_tag(p.e164, c.phone(p.which), c.deleted_at is not None),
+            rules.participant_tag(p.e164, c.phone(p.which), c.deleted_at is not None), c.dnd_sms,
         )
         for p, c in rows
     ]

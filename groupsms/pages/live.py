@@ -1,0 +1,205 @@
+"""Live updates (E4): from `messaging.notify` to every open browser of a group.
+
+How it works:
+
+- A page that shows a group links its `GroupLive` shared state to the group's token
+  (`live_token(group_id)`, "conv-<id>") once the services let it read the group. Reflex keeps the
+  linked tabs in the shared state (`_linked_from`), in its state store: on disk for one worker, in
+  Redis across workers.
+- `live_updates` (an app lifespan task) subscribes one listener per process to the notifier. The
+  notifier calls it from whichever thread committed (a page handler's worker thread, the outbox
+  worker, a webhook's thread), so it only hands the group id to the app's event loop.
+- On the loop, changes to a group are coalesced for a few milliseconds (a message to 9 people
+  makes 18 status changes), then every linked tab that is still connected gets its view refreshed
+  in place (`app.modify_state` on the tab's own state). The refresh goes through the services with
+  that tab's own session, so each user sees only what they may see; Reflex pushes the delta.
+
+Nothing here trusts the browser: the shared state holds no data, and no event handler is defined
+on it, so a browser can neither read another group's messages nor trigger pushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+import reflex as rx
+
+from groupsms.messaging import notify
+
+log = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "conv-"
+# Long enough to fold a burst of receipts into one refresh, short enough for E4's second.
+COALESCE_SECONDS = 0.05
+
+
+def live_token(group_id: int) -> str:
+    """The shared token of a group's viewers (Reflex forbids "_" in it)."""
+    return f"{TOKEN_PREFIX}{int(group_id)}"
+
+
+class GroupLive(rx.SharedState):
+    """Who is looking at a group: Reflex records the linked tabs. It holds no data of the group, so
+    nothing of it is ever sent to a browser, and it defines no event handler."""
+
+
+class GroupView(Protocol):
+    """A page state that shows one group and can refresh itself for its own user."""
+
+    async def _on_group_change(self, group_id: int) -> None: ...
+
+
+_VIEWS: list[type[rx.State]] = []
+
+
+def register_view(state_cls: type[rx.State]) -> None:
+    """Page states whose `_on_group_change` runs for every change of a group a tab is linked to."""
+    if state_cls not in _VIEWS:
+        _VIEWS.append(state_cls)
+
+
+async def link(state: rx.State, group_id: int) -> None:
+    """Call from an event handler of a page state, only after the services granted read access."""
+    ensure_started()
+    live = await state.get_state(GroupLive)
+    await live._link_to(live_token(group_id))
+
+
+# -- the bridge: notifier thread → event loop → linked tabs -------------------------------------
+
+
+class _Bridge:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.context: contextvars.Context | None = None
+        self.app: Any = None
+        self.unsubscribe: Callable[[], None] | None = None
+        self.pending: set[int] = set()  # touched only on the loop
+        self.tasks: set[asyncio.Task] = set()
+
+
+_bridge = _Bridge()
+
+
+def _current_app() -> Any:
+    from reflex_base.registry import RegistrationContext
+
+    try:
+        return RegistrationContext.get().app
+    except Exception:  # no context here (e.g. a lifespan task): import the app module
+        from reflex.utils import prerequisites
+
+        return prerequisites.get_app().app
+
+
+def ensure_started() -> None:
+    """Subscribe this process's listener and remember the running event loop (idempotent).
+
+    Must run on the app's event loop: from `live_updates` at startup, and, as a safety net when the
+    lifespan task is not registered, from the first page handler that links a tab."""
+    loop = asyncio.get_running_loop()
+    with _bridge.lock:
+        if _bridge.loop is loop and _bridge.unsubscribe is not None:
+            return
+        _bridge.loop = loop
+        _bridge.context = contextvars.copy_context()
+        _bridge.app = _current_app()
+        _bridge.pending.clear()
+        if _bridge.unsubscribe is None:
+            _bridge.unsubscribe = notify.subscribe(_on_change)
+
+
+def stop() -> None:
+    with _bridge.lock:
+        if _bridge.unsubscribe is not None:
+            _bridge.unsubscribe()
+        _bridge.unsubscribe = None
+        _bridge.loop = None
+
+
+@contextlib.asynccontextmanager
+async def live_updates() -> AsyncIterator[None]:
+    """App lifespan task: `app.register_lifespan_task(live_updates)`."""
+    ensure_started()
+    try:
+        yield
+    finally:
+        stop()
+
+
+def _on_change(change: notify.Change) -> None:
+    """Notifier listener: runs on any thread, must be quick and must not raise."""
+    if change.group_id is None:
+        return  # "needs routing" items belong to no group page
+    loop = _bridge.loop
+    if loop is None or loop.is_closed():
+        return
+    try:
+        loop.call_soon_threadsafe(_schedule, int(change.group_id))
+    except RuntimeError:  # the loop closed meanwhile (shutdown)
+        pass
+
+
+def _schedule(group_id: int) -> None:
+    """On the loop: one refresh per group per burst of changes."""
+    if group_id in _bridge.pending or _bridge.loop is None:
+        return
+    _bridge.pending.add(group_id)
+    task = _bridge.loop.create_task(_push_soon(group_id), context=_bridge.context)
+    _bridge.tasks.add(task)
+    task.add_done_callback(_bridge.tasks.discard)
+
+
+async def _push_soon(group_id: int) -> None:
+    await asyncio.sleep(COALESCE_SECONDS)
+    _bridge.pending.discard(group_id)  # a change arriving from now on gets its own push
+    try:
+        await push_group(group_id)
+    except Exception:
+        log.exception("live update of group %s failed", group_id)
+
+
+async def push_group(group_id: int) -> int:
+    """Refresh every connected tab linked to the group; returns how many were refreshed."""
+    from reflex.istate.manager.token import BaseStateToken
+
+    app = _bridge.app or _current_app()
+    # Read only (no lock, nothing emitted): who is linked to the group's token right now.
+    root = await app.state_manager.get_state(BaseStateToken(ident=live_token(group_id), cls=GroupLive))
+    live = await root.get_state(GroupLive)
+    viewers = set(live._linked_from)
+    if not viewers:
+        return 0
+    connected = await _connected(app, viewers)
+    results = await asyncio.gather(
+        *(_refresh_tab(app, token, group_id) for token in connected), return_exceptions=True
+    )
+    for token, result in zip(connected, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning("live update of a tab for group %s failed: %r", group_id, result)
+    return len(connected)
+
+
+async def _connected(app: Any, tokens: set[str]) -> list[str]:
+    namespace = getattr(app, "event_namespace", None)
+    manager = getattr(namespace, "_token_manager", None)
+    check: Callable[[str], Awaitable[bool]] | None = getattr(manager, "is_token_connected", None)
+    if check is None:
+        return sorted(tokens)
+    return [t for t in sorted(tokens) if await check(t)]
+
+
+async def _refresh_tab(app: Any, token: str, group_id: int) -> None:
+    from reflex.istate.manager.token import BaseStateToken
+
+    for view_cls in list(_VIEWS):
+        async with app.modify_state(BaseStateToken(ident=token, cls=view_cls)) as root:
+            view = await root.get_state(view_cls)
+            await view._on_group_change(group_id)

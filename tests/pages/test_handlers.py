@@ -1,0 +1,242 @@
+"""Every public event handler of every page State, called the way a browser could call it:
+without a session, and as a signed-in user who has no access to the objects named (a user of
+another location). Nothing may be written, nothing of the other location may reach the state, and
+without a session no service but the session lookup may even be called.
+
+A handler without a row in HANDLERS fails `test_every_handler_is_covered`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import reflex as rx
+from sqlmodel import SQLModel, select
+
+from groupsms import db
+from groupsms.pages import PAGE_MODULES
+from groupsms.pages.session import SessionState
+from groupsms.services import SERVICE_MODULES, sessions
+from tests.services.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # rxconfig.py lives at the repository root
+    sys.path.insert(0, str(ROOT))
+import groupsms.groupsms  # noqa: E402,F401  (builds the app: registers every page and state)
+
+# Tables whose rows a refused handler must leave exactly as they were.
+WATCHED = [t for t in SQLModel.metadata.sorted_tables if t.name not in ("login_attempt", "auth_session", "audit_event")]
+ACME_SECRETS = ("Carla Client", "Dan Buyer", "acme.test", "+1512555", "(512) 555", "Main office", "Acme Realty")
+
+
+def _states() -> list[type[rx.State]]:
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+    found, todo = [], [SessionState]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.get_substates())
+    return found
+
+
+def _handlers() -> dict[str, tuple[type[rx.State], str]]:
+    out = {}
+    for cls in _states():
+        for name, handler in cls.event_handlers.items():
+            if name.startswith("_"):
+                continue
+            owner = next((c for c in cls.__mro__ if name in c.__dict__), cls)
+            key = f"{owner.__name__}.{name}"
+            if name == "setvar":
+                key = f"{cls.__name__}.setvar"
+            out.setdefault(key, (cls, name))
+    return out
+
+
+# Handler -> arguments (given the world and one acme group id). Arguments name acme objects, so
+# birch's admin must get nothing of acme. "public" handlers run for anyone (signing in).
+G = Callable[..., tuple]
+C = "carla"
+HANDLERS: dict[str, G | str] = {
+    "SessionState.sign_out": lambda w, g: (),
+    "LoginState.load": "public",
+    "LoginState.sign_in": "public",
+    "ConversationsState.load": lambda w, g: (),
+    "ConversationsState.refresh": lambda w, g: (),
+    "ConversationsState.search_groups": lambda w, g: ("Carla",),
+    "ConversationsState.assign": lambda w, g: ({"message_id": "1", "group_id": str(g)},),
+    "CreateGroupState.open_dialog": lambda w, g: (),
+    "CreateGroupState.set_open": lambda w, g: (True,),
+    "CreateGroupState.choose_number": lambda w, g: (str(w.numbers["main"]),),
+    "CreateGroupState.search_contacts": lambda w, g: ("Carla",),
+    "CreateGroupState.toggle": lambda w, g: (f"{w.contacts[C]}:primary", True),
+    "CreateGroupState.remove": lambda w, g: (f"{w.contacts[C]}:primary",),
+    "CreateGroupState.create": lambda w, g: (),
+    "CreateGroupState.create_anyway": lambda w, g: (),
+    "CreateGroupState.open_duplicate": lambda w, g: (),
+    "GroupChatState.load": lambda w, g: (),
+    "GroupChatState.leave": lambda w, g: (),
+    "GroupChatState.load_earlier": lambda w, g: (),
+    "GroupChatState.search_participants": lambda w, g: ("Carla",),
+    "GroupChatState.toggle_panel": lambda w, g: (),
+    "GroupChatState.toggle_deliveries": lambda w, g: (1,),
+    "GroupChatState.draft_changed": lambda w, g: ("hello",),
+    "GroupChatState.send": lambda w, g: ({"message": "hello"},),
+    "ContactsState.load": lambda w, g: (),
+    "ContactsState.set_search": lambda w, g: ("Carla",),
+    "ContactsState.open_new": lambda w, g: (),
+    "ContactsState.open_edit": lambda w, g: (w.contacts[C],),
+    "ContactsState.set_editor_dnd": lambda w, g: (True,),
+    "ContactsState.close_editor": lambda w, g: (False,),
+    "ContactsState.save_contact": lambda w, g: ({"name": "Renamed", "primary_phone": "+17375550199"},),
+    "ContactsState.ask_delete": lambda w, g: (w.contacts[C],),
+    "ContactsState.set_dnd": lambda w, g: (w.contacts[C], True),
+    "ContactsState.cancel_confirm": lambda w, g: (False,),
+    "ContactsState.confirm": lambda w, g: (),
+    "ContactsState.open_import": lambda w, g: (),
+    "ContactsState.close_import": lambda w, g: (False,),
+    "ContactsState.import_csv": lambda w, g: ({"csv": "name,primary_phone\nNew Person,+17375550198"},),
+    "NumbersState.load": lambda w, g: (),
+    "NumbersState.open_add": lambda w, g: (),
+    "NumbersState.close_add": lambda w, g: (False,),
+    "NumbersState.add_number": lambda w, g: ({"number": "+17375550197", "label": "New line"},),
+    "NumbersState.make_default": lambda w, g: (w.numbers["spare"],),
+    "NumbersState.open_assign": lambda w, g: (w.numbers["spare"],),
+    "NumbersState.close_assign": lambda w, g: (False,),
+    "NumbersState.save_assign": lambda w, g: ({f"user-{w.users['bo']}": "on"},),
+    "UsersState.load": lambda w, g: (),
+    "UsersState.open_create": lambda w, g: (),
+    "UsersState.close_create": lambda w, g: (False,),
+    "UsersState.create_user": lambda w, g: ({"email": "new@birch.test", "name": "New", "password": "long-enough-pw",
+                                             "role": "user", "data_access": "all"},),
+    "UsersState.set_role": lambda w, g: (w.users["bo"], "admin"),
+    "UsersState.set_data_access": lambda w, g: (w.users["bo"], "all"),
+    "UsersState.open_password": lambda w, g: (w.users["bo"],),
+    "UsersState.close_password": lambda w, g: (False,),
+    "UsersState.reset_password": lambda w, g: ({"password": "another-long-pw"},),
+    "UsersState.set_permission": lambda w, g: ("contact:write", "user", False),
+    "PhonesState.load": lambda w, g: (),
+    "PhonesState.refresh": lambda w, g: (),
+    "PhonesState.open_handset": lambda w, g: ("+15125550111",),
+    "PhonesState.set_reply_to": lambda w, g: ("+15125550100",),
+    "PhonesState.send_reply": lambda w, g: ({"to": "+15125550100", "text": "hi"},),
+}
+PUBLIC_ARGS = {"LoginState.sign_in": ({"email": "ada@acme.test", "password": "not-the-password"},)}
+
+
+def test_every_handler_is_covered():
+    handlers = set(_handlers())
+    setvars = {h for h in handlers if h.endswith(".setvar")}
+    missing = handlers - setvars - set(HANDLERS)
+    stale = set(HANDLERS) - handlers
+    assert not missing, f"event handlers without a row in HANDLERS: {sorted(missing)}"
+    assert not stale, f"rows for handlers that no longer exist: {sorted(stale)}"
+
+
+def _dump() -> str:
+    with db.transaction() as s:
+        return json.dumps(
+            {t.name: [list(map(str, r)) for r in s.connection().execute(select(t)).all()] for t in WATCHED},
+            sort_keys=True,
+        )
+
+
+def _acme_dump(world) -> str:
+    """Every row that belongs to acme (birch's admin may change birch, never acme)."""
+    acme = world.locations["acme"]
+    out = {}
+    with db.transaction() as s:
+        conn = s.connection()
+        for t in WATCHED:
+            rows = conn.execute(select(t)).mappings().all()
+            if "location_id" in t.c:
+                rows = [r for r in rows if r["location_id"] == acme]
+            elif t.name == "casbin_rule":
+                rows = [r for r in rows if r["v1"] in ("*", str(acme))]
+            out[t.name] = [sorted((k, str(v)) for k, v in r.items()) for r in rows]
+    return json.dumps(out, sort_keys=True)
+
+
+def _state_text(root: rx.State) -> str:
+    return json.dumps(root.dict(), default=str)
+
+
+async def _call(cls: type[rx.State], name: str, token: str, args: tuple) -> rx.State:
+    root = rx.State(_reflex_internal_init=True)
+    root.get_substate(SessionState.get_full_name().split(".")[1:]).session_token = token
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    result = cls.event_handlers[name].fn(state, *args)
+    if inspect.isawaitable(result):
+        await result
+    elif inspect.isasyncgen(result):
+        async for _ in result:
+            pass
+    elif inspect.isgenerator(result):
+        for _ in result:
+            pass
+    return root
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records every service function called (by name)."""
+    calls: list[str] = []
+    for module in SERVICE_MODULES:
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                def wrapper(*a, __fn=fn, __name=f"{module.__name__.rsplit('.', 1)[1]}.{name}", **k):
+                    calls.append(__name)
+                    return __fn(*a, **k)
+                monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def _group(world) -> int:
+    from groupsms.services import groups
+    from tests.services.conftest import pick
+
+    return groups.create_group(world.actors["ada"], world.numbers["main"], pick(world, "carla", "dan"))
+
+
+@pytest.mark.parametrize("key", sorted(_handlers()))
+def test_handler_without_a_session_reads_and_writes_nothing(world, spy, key):
+    cls, name = _handlers()[key]
+    gid = _group(world)
+    row = HANDLERS.get(key)
+    if name == "setvar":
+        args = ("load_error", "forged")
+    elif row == "public":
+        args = PUBLIC_ARGS.get(key, ())
+    else:
+        args = row(world, gid)
+    before = _dump()
+    spy.clear()
+    try:
+        root = asyncio.run(_call(cls, name, "", args))
+    except AttributeError:
+        assert name == "setvar"  # Reflex refuses setvar without a setter
+        root = None
+    assert _dump() == before, f"{key} wrote without a session"
+    allowed = {"sessions.actor_for_token"} | ({"sessions.sign_in"} if row == "public" else set())
+    assert set(spy) <= allowed, f"{key} called services without a session: {spy}"
+    if root is not None:
+        assert not any(secret in _state_text(root) for secret in ACME_SECRETS), f"{key} leaked data"
+
+
+@pytest.mark.parametrize("key", sorted(k for k, v in HANDLERS.items() if v != "public"))
+def test_handler_as_a_user_of_another_location_gets_nothing(world, key):
+    cls, name = _handlers()[key]
+    gid = _group(world)
+    token, _ = sessions.sign_in("zed@birch.test", PASSWORD)
+    before = _acme_dump(world)
+    root = asyncio.run(_call(cls, name, token, HANDLERS[key](world, gid)))
+    assert _acme_dump(world) == before, f"{key} changed acme data for a birch user"
+    assert not any(secret in _state_text(root) for secret in ACME_SECRETS), f"{key} leaked acme data"
