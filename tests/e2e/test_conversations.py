@@ -6,7 +6,6 @@ Contacts made here use 512-555-014x/015x, distinct from the other browser tests'
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,21 +13,9 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import acting, no_console_errors
+
 MAIN_OFFICE = "+15125550100"
-
-
-@contextlib.contextmanager
-def _acting(database_url: str, email: str, password: str) -> Iterator[object]:
-    """The services, as `email`, against the running app's database."""
-    from groupsms import db
-    from groupsms.services import sessions
-
-    engine = db.init(database_url)
-    try:
-        _token, actor = sessions.sign_in(email, password)
-        yield actor
-    finally:
-        engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -42,7 +29,7 @@ def _make(app_server, login, people: list[tuple[str, str]], groups_of: list[list
     """Fresh unassigned contacts, and groups of them (indexes into `people`) on the main office number."""
     from groupsms.services import contacts, groups
 
-    with _acting(app_server.database_url, login.email, login.password) as actor:
+    with acting(app_server.database_url, login.email, login.password) as actor:
         ids = [contacts.create_contact(actor, name, e164, assigned_user_id=None) for name, e164 in people]
         number = next(n for n in groups.picker_numbers(actor) if n.e164 == MAIN_OFFICE)
         group_ids = [groups.create_group(actor, number.id, [(ids[i], "primary") for i in members])
@@ -65,19 +52,9 @@ def finches(app_server, demo_logins) -> Made:
 
 
 @pytest.fixture(autouse=True)
-def no_console_errors(page: Page) -> Iterator[None]:
-    """The page logs no errors in the browser console (React warnings, failed events)."""
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        url = message.location.get("url", "")
-        if message.type == "error" and not url.endswith("/favicon.ico"):  # the app has no icon yet
-            errors.append(f"{message.text} ({url})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert not errors, errors
+def _no_console_errors(page: Page) -> Iterator[None]:
+    with no_console_errors(page):
+        yield
 
 def _signed_in(page: Page, sign_in, login) -> None:
     sign_in(page, login.email, login.password)

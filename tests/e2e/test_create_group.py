@@ -6,7 +6,6 @@ demo group of test_sign_in or with test_conversations (E11 would offer the exist
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,22 +13,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.e2e.helpers import acting, no_console_errors
+
 GROUP_URL = re.compile(r"/groups/(\d+)/?$")
 HOME_URL = re.compile(r"/(\?.*)?$")
-
-
-@contextlib.contextmanager
-def _acting(database_url: str, email: str, password: str) -> Iterator[object]:
-    """The services, as `email`, against the running app's database."""
-    from groupsms import db
-    from groupsms.services import sessions
-
-    engine = db.init(database_url)
-    try:
-        _token, actor = sessions.sign_in(email, password)
-        yield actor
-    finally:
-        engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -46,7 +33,7 @@ def kestrels(app_server, demo_logins) -> list[Person]:
 
     admin = demo_logins["admin@acme.test"]
     people = [("Ivo Kestrel", "0170"), ("Juno Kestrel", "0171"), ("Kai Kestrel", "0172")]
-    with _acting(app_server.database_url, admin.email, admin.password) as actor:
+    with acting(app_server.database_url, admin.email, admin.password) as actor:
         return [
             Person(contacts.create_contact(actor, name, f"+1512555{tail}", assigned_user_id=None), name,
                    f"(512) 555-{tail}")
@@ -69,7 +56,7 @@ def larks(app_server, demo_logins) -> RegroupCase:
 
     admin = demo_logins["admin@acme.test"]
     people = [("Lev Lark", "0175"), ("Mae Lark", "0176"), ("Noa Lark", "0177")]
-    with _acting(app_server.database_url, admin.email, admin.password) as actor:
+    with acting(app_server.database_url, admin.email, admin.password) as actor:
         made = [
             Person(contacts.create_contact(actor, name, f"+1512555{tail}", assigned_user_id=None), name,
                    f"(512) 555-{tail}")
@@ -81,19 +68,9 @@ def larks(app_server, demo_logins) -> RegroupCase:
 
 
 @pytest.fixture(autouse=True)
-def no_console_errors(page: Page) -> Iterator[None]:
-    """The page logs no errors in the browser console (React warnings, failed events)."""
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        url = message.location.get("url", "")
-        if message.type == "error" and not url.endswith("/favicon.ico"):  # the app has no icon yet
-            errors.append(f"{message.text} ({url})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield
-    assert not errors, errors
+def _no_console_errors(page: Page) -> Iterator[None]:
+    with no_console_errors(page):
+        yield
 
 def _signed_in(page: Page, sign_in, login) -> None:
     sign_in(page, login.email, login.password)
@@ -279,7 +256,7 @@ def test_assigned_only_user_picks_only_their_contacts_and_numbers(page: Page, si
     bo_book = {"Carla Mendes", "Marcus Lee", "Priya Raman", "Tom Becker", "Lena Ortiz", "Sam Whitfield",
                "Grace Okafor", "Jorge Castillo", "Hank Dawson"}
     bo = demo_logins["bo@acme.test"]
-    with _acting(app_server.database_url, bo.email, bo.password) as actor:
+    with acting(app_server.database_url, bo.email, bo.password) as actor:
         from groupsms.services import contacts
 
         assigned_to_bo = {c.name for c in contacts.list_contacts(actor)}  # other tests may add some

@@ -8,10 +8,14 @@ UK mobile (jon, Bo's). Location "birch": admin Zed, number and contact of their 
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import dataclass, field
 
 import pytest
+import uvicorn
 from sqlmodel import Session
+from starlette.applications import Starlette
 
 from groupsms.models import BusinessNumber, Contact, Location, NumberAssignment, User
 from groupsms.security import hash_password
@@ -110,3 +114,27 @@ def pick(w: World, *refs: str) -> list[tuple[int, str]]:
         name, _, which = ref.partition(":")
         out.append((w.contacts[name], which or "primary"))
     return out
+
+
+WEBHOOK_SECRET = "service-tests-webhook-secret"
+
+
+@pytest.fixture
+def webhooks(clean_db, monkeypatch):
+    """The app's Vonage webhook routes served by uvicorn on a loopback port; they verify signatures
+    made with WEBHOOK_SECRET. Yields the base URL."""
+    from groupsms.simulator.testing import wait_until
+    from groupsms.webhooks.vonage import routes
+
+    monkeypatch.setenv("VONAGE_SIGNATURE_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("VONAGE_SIGNATURE_METHOD", "sha256")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, timeout=10, what="the webhook server")
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from collections import Counter
 
 import pytest
-import uvicorn
 from sqlmodel import select
-from starlette.applications import Starlette
 
 from groupsms import db
 from groupsms.errors import Forbidden
@@ -27,34 +24,15 @@ from groupsms.models import Contact, Delivery, Message
 from groupsms.services import groups, messages
 from groupsms.simulator import Simulator
 from groupsms.simulator.testing import wait_until
-from groupsms.webhooks.vonage import routes
-from tests.services.conftest import pick
+from tests.services.conftest import WEBHOOK_SECRET, pick
 
-SECRET = "e2e-signature-secret"
 MAIN = "+15125550100"
 CARLA, DAN, ERIN, FAY = "+15125550111", "+15125550112", "+15125550113", "+15125550114"
 
 
 @pytest.fixture
-def webhooks(clean_db, monkeypatch):
-    """The app's webhook routes on a loopback port (verifying signatures with SECRET)."""
-    monkeypatch.setenv("VONAGE_SIGNATURE_SECRET", SECRET)
-    monkeypatch.setenv("VONAGE_SIGNATURE_METHOD", "sha256")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=10, what="the webhook server")
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture
 def sim(webhooks):
-    simulator = Simulator("e2e-key", "e2e-secret", SECRET, app_webhook_base=webhooks, rate_limit=30).start()
+    simulator = Simulator("e2e-key", "e2e-secret", WEBHOOK_SECRET, app_webhook_base=webhooks, rate_limit=30).start()
     yield simulator
     simulator.stop()
 

@@ -4,14 +4,10 @@ reply arrives through the real signed inbound webhook as a message of the group.
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from groupsms.errors import NotAuthenticated, NotFound, ValidationError
 from groupsms.messaging import runtime
@@ -19,10 +15,8 @@ from groupsms.services import groups, messages, phones
 from groupsms.simulator import Simulator
 from groupsms.simulator.records import ReceivedSms, SentSms
 from groupsms.simulator.testing import wait_until
-from groupsms.webhooks.vonage import routes
-from tests.services.conftest import pick
+from tests.services.conftest import WEBHOOK_SECRET, pick
 
-SECRET = "phones-signature-secret"
 MAIN, DANA_LINE = "+15125550100", "+15125550101"
 CARLA, CARLA_2, DAN, GUS = "+15125550111", "+15125550121", "+15125550112", "+15125550115"
 BIRCH_MAIN = "+17375550100"
@@ -137,27 +131,10 @@ def test_e10_reply_is_validated(world, fake_sim):
     assert [(m.direction, m.text) for m in phones.handset_inbox(bo, CARLA)] == [("sent", "On my way\nsee you")]
 
 
-@pytest.fixture
-def webhooks(clean_db, monkeypatch):
-    """The app's webhook routes on a loopback port (verifying signatures with SECRET)."""
-    monkeypatch.setenv("VONAGE_SIGNATURE_SECRET", SECRET)
-    monkeypatch.setenv("VONAGE_SIGNATURE_METHOD", "sha256")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=10, what="the webhook server")
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
 def test_e10_reply_arrives_in_the_group_through_the_signed_webhook(world, webhooks):
     bo = world.actors["bo"]
     gid = groups.create_group(bo, world.numbers["main"], pick(world, "carla", "dan"))
-    with Simulator("phones-key", "phones-secret", SECRET, app_webhook_base=webhooks) as sim:
+    with Simulator("phones-key", "phones-secret", WEBHOOK_SECRET, app_webhook_base=webhooks) as sim:
         with simulator_in_place(sim):
             phones.reply(bo, CARLA, MAIN, "see you at 5")
             wait_until(lambda: any(m.body == "see you at 5" for m in messages.list_messages(bo, gid)),
