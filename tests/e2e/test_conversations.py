@@ -65,7 +65,7 @@ def _conversations(page: Page):
     return page.get_by_role("list", name="Group conversations")
 
 
-def test_list_shows_preview_time_unread_count_and_searches(
+def test_e7_list_shows_preview_time_unread_count_and_searches(
     page: Page, sign_in, demo_logins, wrens, post_inbound, screenshot
 ):
     title = wrens.titles[0]
@@ -107,7 +107,7 @@ def test_list_shows_preview_time_unread_count_and_searches(
     expect(item.locator(".conv-unread-badge")).to_have_text("2 unread")
 
 
-def test_needs_routing_item_is_assigned_to_the_chosen_group(
+def test_e2_needs_routing_item_is_assigned_to_the_chosen_group(
     page: Page, sign_in, demo_logins, finches, post_inbound, screenshot
 ):
     first, second = finches.titles
@@ -134,7 +134,7 @@ def test_needs_routing_item_is_assigned_to_the_chosen_group(
     expect(other).not_to_contain_text("Which of you gets the keys?")
 
 
-def test_assigned_only_user_sees_neither_foreign_groups_nor_their_routing(
+def test_r11_assigned_only_user_sees_neither_foreign_groups_nor_their_routing(
     page: Page, sign_in, demo_logins, wrens, finches
 ):
     # The wrens and finches are nobody's contacts: Bo (assigned data only) sees none of their groups.

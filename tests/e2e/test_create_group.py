@@ -108,7 +108,7 @@ def _number_labels(dialog: Locator) -> list[str]:
     return [t.split(" · ")[0] for t in dialog.get_by_label("From number").locator("option").all_inner_texts()]
 
 
-def test_admin_sees_every_number_and_ineligible_contacts_disabled_with_their_reason(
+def test_r1_r3_admin_sees_every_number_and_ineligible_contacts_disabled_with_their_reason(
     page: Page, sign_in, demo_logins, screenshot
 ):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
@@ -140,7 +140,7 @@ def test_admin_sees_every_number_and_ineligible_contacts_disabled_with_their_rea
     screenshot(page, "create-group-picker")
 
 
-def test_two_to_nine_participants_and_the_selection_survives_a_search(page: Page, sign_in, demo_logins):
+def test_r2_two_to_nine_participants_and_the_selection_survives_a_search(page: Page, sign_in, demo_logins):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
     dialog = _open_dialog(page)
     create = dialog.get_by_role("button", name="Create group")
@@ -194,7 +194,7 @@ def test_two_to_nine_participants_and_the_selection_survives_a_search(page: Page
     expect(dialog.get_by_text("0 of 9 selected")).to_be_visible()
 
 
-def test_create_a_group_of_three_then_the_duplicate_is_offered(
+def test_e11_create_a_group_of_three_then_the_duplicate_is_offered(
     page: Page, sign_in, demo_logins, kestrels, screenshot
 ):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
@@ -222,7 +222,7 @@ def test_create_a_group_of_three_then_the_duplicate_is_offered(
     expect(page).to_have_url(re.compile(rf"/groups/{group_id}/?$"))
 
 
-def test_create_anyway_makes_a_second_group(page: Page, sign_in, demo_logins, kestrels):
+def test_e11_create_anyway_makes_a_second_group(page: Page, sign_in, demo_logins, kestrels):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
     dialog = _open_dialog(page)
     _search(dialog, "Kestrel")
@@ -243,7 +243,7 @@ def test_create_anyway_makes_a_second_group(page: Page, sign_in, demo_logins, ke
     assert GROUP_URL.search(page.url).group(1) != first
 
 
-def test_assigned_only_user_picks_only_their_contacts_and_numbers(page: Page, sign_in, demo_logins, app_server):
+def test_r11_r12_assigned_only_user_picks_only_their_contacts_and_numbers(page: Page, sign_in, demo_logins, app_server):
     _signed_in(page, sign_in, demo_logins["bo@acme.test"])
     dialog = _open_dialog(page)
 
@@ -268,7 +268,7 @@ def test_assigned_only_user_picks_only_their_contacts_and_numbers(page: Page, si
         expect(dialog.get_by_role("checkbox")).to_have_count(0)
 
 
-def test_regroup_link_opens_the_dialog_without_that_contact(page: Page, sign_in, demo_logins, larks):
+def test_r10_regroup_link_opens_the_dialog_without_that_contact(page: Page, sign_in, demo_logins, larks):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
     page.goto(f"/?regroup={larks.group_id}&without={larks.left_out.id}")
 

@@ -63,7 +63,7 @@ def admin(demo_logins):
     return demo_logins["admin@acme.test"]
 
 
-def test_send_with_enter_then_delivered_and_per_participant_status(
+def test_r4_e3_e5_send_with_enter_then_delivered_and_per_participant_status(
     page: Page, sign_in, admin, app_server, screenshot
 ):
     group_id, _ = make_group(
@@ -109,7 +109,7 @@ def test_send_with_enter_then_delivered_and_per_participant_status(
     screenshot(page, "group-chat")
 
 
-def test_composer_refuses_a_message_over_the_hard_limit(page: Page, sign_in, admin, app_server):
+def test_e5_composer_refuses_a_message_over_the_hard_limit(page: Page, sign_in, admin, app_server):
     group_id, _ = make_group(app_server, admin, "Toronto office", [("Leo Plover", "+17375550173"), ("Max Plover", "+17375550174")])
     sign_in(page, admin.email, admin.password)
     expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
@@ -146,7 +146,7 @@ def test_history_loads_in_pages_of_30(page: Page, sign_in, admin, app_server):
     expect(page.get_by_text("Start of the conversation")).to_be_visible()
 
 
-def test_participant_search_by_name_and_by_any_number_format(page: Page, sign_in, admin, app_server):
+def test_r6_r7_r9_participant_search_by_name_and_by_any_number_format(page: Page, sign_in, admin, app_server):
     group_id, _ = make_group(
         app_server, admin, "Toronto office",
         [("Pam Egret", "+17375550177"), ("Quin Egret", "+17375550178"), ("Ray Egret", "+17375550179")],
@@ -188,7 +188,7 @@ def test_participant_search_by_name_and_by_any_number_format(page: Page, sign_in
         expect(page.get_by_role("button", name=re.compile(word, re.I))).to_have_count(0)
 
 
-def test_updated_and_deleted_tags_after_the_contacts_change(page: Page, sign_in, admin, app_server):
+def test_r8_updated_and_deleted_tags_after_the_contacts_change(page: Page, sign_in, admin, app_server):
     from groupsms.services import contacts
 
     group_id, ids = make_group(
@@ -215,7 +215,7 @@ def test_updated_and_deleted_tags_after_the_contacts_change(page: Page, sign_in,
     expect(grace).not_to_contain_text("Deleted")
 
 
-def test_dnd_locks_the_group_and_offers_a_new_group_without_them(
+def test_r10_dnd_locks_the_group_and_offers_a_new_group_without_them(
     page: Page, sign_in, admin, app_server, screenshot
 ):
     from groupsms.services import contacts
@@ -244,7 +244,7 @@ def test_dnd_locks_the_group_and_offers_a_new_group_without_them(
     expect(page).to_have_url(re.compile(rf"/\?regroup={group_id}&without={ids['Val Rail']}$"))
 
 
-def test_user_without_access_to_the_number_sees_why_they_cannot_send(
+def test_r13_user_without_access_to_the_number_sees_why_they_cannot_send(
     page: Page, sign_in, demo_logins, app_server
 ):
     dana, bo = demo_logins["dana@acme.test"], demo_logins["bo@acme.test"]
@@ -266,7 +266,7 @@ def test_user_without_access_to_the_number_sees_why_they_cannot_send(
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
 
 
-def test_other_location_and_bad_ids_get_not_found(page: Page, sign_in, admin, demo_logins, app_server):
+def test_r14_other_location_and_bad_ids_get_not_found(page: Page, sign_in, admin, demo_logins, app_server):
     group_id, _ = make_group(app_server, admin, "Toronto office", [("Abe Crane", "+17375550188"), ("Cy Crane", "+17375550189")])
     birch = demo_logins["admin@birch.test"]
     sign_in(page, birch.email, birch.password)

@@ -24,7 +24,7 @@ def _signed_in_page(browser: Browser, app_server, sign_in, login) -> Page:
     return page
 
 
-def test_reply_message_and_status_appear_live_in_every_browser(
+def test_e4_reply_message_and_status_appear_live_in_every_browser(
     browser: Browser, app_server, sign_in, demo_logins, post_inbound
 ):
     admin, dana = demo_logins["admin@acme.test"], demo_logins["dana@acme.test"]
