@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
 
 from argon2 import PasswordHasher
@@ -38,4 +40,9 @@ def new_token() -> str:
 
 
 def token_hash(token: str) -> str:
+    """What the database keeps of a session token: keyed by GROUPSMS_SECRET_KEY when it is set, so a
+    copy of the database alone cannot even confirm a stolen token."""
+    key = os.environ.get("GROUPSMS_SECRET_KEY", "")
+    if key:
+        return hmac.new(key.encode(), token.encode(), hashlib.sha256).hexdigest()
     return hashlib.sha256(token.encode()).hexdigest()

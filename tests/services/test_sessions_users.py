@@ -454,3 +454,14 @@ def test_e9_policy_list_matches_the_default_policy(world, fast_passwords):
 def test_e9_not_found_user_ids(world, fast_passwords):
     with pytest.raises(NotFound):
         users.set_user_role(world.actors["ada"], 987_654, "user")
+
+
+def test_e9_session_hash_is_keyed_by_the_secret_key(world, monkeypatch):
+    monkeypatch.setenv("GROUPSMS_SECRET_KEY", "a-long-random-server-key")
+    token, _ = sessions.sign_in("ada@acme.test", PASSWORD)
+    with db.transaction() as s:
+        stored = {row.token_hash for row in s.exec(select(AuthSession))}
+    assert hashlib.sha256(token.encode()).hexdigest() not in stored and len(stored) == 1
+    assert sessions.actor_for_token(token) is not None
+    monkeypatch.setenv("GROUPSMS_SECRET_KEY", "another-key")
+    assert sessions.actor_for_token(token) is None
