@@ -2,6 +2,11 @@
 "Create a new message" → "Group Message" dialog (components/create_group.py).
 
 Everything shown comes from the services (R11 scopes, R12 number access); this page only formats.
+
+Live (E4): once the services listed the user's conversations, the tab links `live.LocationLive` to
+its location; `pages.live` then calls `_on_location_change` on this state whenever a message
+arrives, is sent or relayed, or a needs-routing item appears or is assigned in the location, and
+the list is re-read through the services with this tab's own session (keeping the typed search).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import reflex as rx
 from groupsms.components.create_group import CreateGroupState, clean_positive_id, create_group_dialog
 from groupsms.components.layout import app_shell
 from groupsms.errors import GroupsmsError, NotAuthenticated
-from groupsms.pages import Page
+from groupsms.pages import Page, live
 from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
 from groupsms.services import groups, messages
 from groupsms.services.groups import GroupSummary
@@ -161,6 +166,7 @@ class ConversationsState(SessionState):
         self.routing_notice = ""
         if not await self._refresh(actor):
             return rx.redirect(LOGIN_ROUTE, replace=True)
+        await self._link_live(actor)
         params = self.router.url.query_parameters
         group_id, contact_id = _query_id(params, "regroup"), _query_id(params, "without")
         if group_id is not None and contact_id is not None:
@@ -178,7 +184,9 @@ class ConversationsState(SessionState):
         yield
         if not await self._refresh(actor):
             yield rx.redirect(LOGIN_ROUTE, replace=True)
+            return
         self.refreshing = False
+        await self._link_live(actor)
 
     @rx.event
     async def search_groups(self, value: Any):
@@ -229,7 +237,9 @@ class ConversationsState(SessionState):
         return None
 
     async def _refresh(self, actor: Any, *, routing: bool = True) -> bool:
-        """Reload the list (and the routing queue); False when the session is gone."""
+        """Reload the list (and the routing queue); False when the session is gone.
+
+        Assigns only what changed: Reflex sends every assigned var, and live refreshes are often."""
         now = datetime.now(timezone.utc)
         try:
             summaries = await asyncio.to_thread(groups.list_groups, actor, search=self.search)
@@ -237,17 +247,21 @@ class ConversationsState(SessionState):
             self._clear()
             return False
         except GroupsmsError as exc:
-            self.groups, self.load_error = [], str(exc)
+            self._assign(groups=[], load_error=str(exc))
         except Exception:
             logger.exception("listing groups failed")
-            self.groups, self.load_error = [], _LOAD_FAILED
+            self._assign(groups=[], load_error=_LOAD_FAILED)
         else:
-            self.groups = [_row(s, now) for s in summaries]
-            self.load_error = ""
+            self._assign(groups=[_row(s, now) for s in summaries], load_error="")
         if routing:
             await self._refresh_routing(actor, now)
-        self.loaded = True
+        self._assign(loaded=True)
         return True
+
+    def _assign(self, **values: Any) -> None:
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     async def _refresh_routing(self, actor: Any, now: datetime) -> None:
         try:
@@ -257,13 +271,36 @@ class ConversationsState(SessionState):
                 everything = await asyncio.to_thread(groups.list_groups, actor, limit=_TITLE_LOOKUP_LIMIT)
                 titles = {g.id: g.title for g in everything}
         except GroupsmsError as exc:
-            self.routing, self.routing_error = [], str(exc)
+            self._assign(routing=[], routing_error=str(exc))
             return
         except Exception:
             logger.exception("listing needs-routing messages failed")
-            self.routing, self.routing_error = [], "Messages waiting for a group could not be loaded."
+            self._assign(routing=[], routing_error="Messages waiting for a group could not be loaded.")
             return
-        self.routing = [_routing_row(i, titles, now) for i in items if i.candidate_group_ids]
+        self._assign(routing=[_routing_row(i, titles, now) for i in items if i.candidate_group_ids])
+
+    async def _link_live(self, actor: Any) -> None:
+        """Only after the services listed this user's conversations: live updates for the list."""
+        if self.load_error:
+            return
+        try:
+            await live.link_location(self, actor.location_id)
+        except Exception:
+            logger.exception("live updates unavailable for the conversation list")
+
+    async def _on_location_change(self, location_id: int) -> None:
+        """Live (E4/E7): called by pages.live for this tab; re-reads through the services as its
+        user, with the search the user typed."""
+        path = self.router.url.path
+        if not self.loaded or not isinstance(path, str) or path.rstrip("/") != HOME_ROUTE.rstrip("/"):
+            return  # the tab shows another page now (it links again when it comes back)
+        actor = await self._actor()
+        if actor is None:  # signed out elsewhere, or the session expired: show nothing more
+            self._clear()
+            return
+        if actor.location_id != location_id:
+            return
+        await self._refresh(actor)
 
     async def _open_regroup(self, actor: Any, group_id: int, contact_id: int) -> None:
         """R10 "Create a new group without <name>": the dialog with the others pre-selected."""
@@ -567,5 +604,7 @@ def conversations_page() -> rx.Component:
         create_group_dialog(),
     )
 
+
+live.register_location_view(ConversationsState)
 
 PAGE = Page(HOME_ROUTE, conversations_page, "Conversations · groupsms", ConversationsState.load)

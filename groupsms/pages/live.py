@@ -14,8 +14,16 @@ How it works:
   in place (`app.modify_state` on the tab's own state). The refresh goes through the services with
   that tab's own session, so each user sees only what they may see; Reflex pushes the delta.
 
-Nothing here trusts the browser: the shared state holds no data, and no event handler is defined
-on it, so a browser can neither read another group's messages nor trigger pushes.
+The conversations list (E7) works the same way, one level up: it links `LocationLive` to the
+location's token (`location_token(location_id)`, "loc-<id>") once the services listed the user's
+conversations, and every new message, relay, send or needs-routing item/assignment in the location
+(`Change.kind` "message" or "routing"; a "routing" change names no group) refreshes the list views
+(`register_location_view`, `_on_location_change`) of every connected tab linked to it, coalesced
+the same way, again through the services with each tab's own session. Delivery status changes do
+not touch the list, so they only refresh group pages.
+
+Nothing here trusts the browser: the shared states hold no data, and no event handler is defined
+on them, so a browser can neither read another group's messages nor trigger pushes.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from groupsms.messaging import notify
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "conv-"
+LOCATION_TOKEN_PREFIX = "loc-"
 # Long enough to fold a burst of receipts into one refresh, short enough for E4's second.
 COALESCE_SECONDS = 0.05
 
@@ -44,9 +53,19 @@ def live_token(group_id: int) -> str:
     return f"{TOKEN_PREFIX}{int(group_id)}"
 
 
+def location_token(location_id: int) -> str:
+    """The shared token of a location's conversation-list viewers (Reflex forbids "_" in it)."""
+    return f"{LOCATION_TOKEN_PREFIX}{int(location_id)}"
+
+
 class GroupLive(rx.SharedState):
     """Who is looking at a group: Reflex records the linked tabs. It holds no data of the group, so
     nothing of it is ever sent to a browser, and it defines no event handler."""
+
+
+class LocationLive(rx.SharedState):
+    """Who is looking at a location's conversation list: Reflex records the linked tabs. It holds no
+    data, so nothing of it is ever sent to a browser, and it defines no event handler."""
 
 
 class GroupView(Protocol):
@@ -71,6 +90,30 @@ async def link(state: rx.State, group_id: int) -> None:
     await live._link_to(live_token(group_id))
 
 
+class LocationView(Protocol):
+    """A page state that lists a location's conversations and can refresh itself for its own user."""
+
+    async def _on_location_change(self, location_id: int) -> None: ...
+
+
+_LOCATION_VIEWS: list[type[rx.State]] = []
+
+
+def register_location_view(state_cls: type[rx.State]) -> None:
+    """Page states whose `_on_location_change` runs for every list-visible change of a location a
+    tab is linked to."""
+    if state_cls not in _LOCATION_VIEWS:
+        _LOCATION_VIEWS.append(state_cls)
+
+
+async def link_location(state: rx.State, location_id: int) -> None:
+    """Call from an event handler of a page state, only after the services listed the signed-in
+    user's conversations (the location is the user's own)."""
+    ensure_started()
+    live = await state.get_state(LocationLive)
+    await live._link_to(location_token(location_id))
+
+
 # -- the bridge: notifier thread → event loop → linked tabs -------------------------------------
 
 
@@ -81,7 +124,7 @@ class _Bridge:
         self.context: contextvars.Context | None = None
         self.app: Any = None
         self.unsubscribe: Callable[[], None] | None = None
-        self.pending: set[int] = set()  # touched only on the loop
+        self.pending: set[tuple[str, int]] = set()  # ("group" | "location", id); touched only on the loop
         self.tasks: set[asyncio.Task] = set()
 
 
@@ -134,36 +177,45 @@ async def live_updates() -> AsyncIterator[None]:
         stop()
 
 
+# Change kinds that alter a conversation list (previews, order, unread counts, needs routing).
+_LIST_KINDS = frozenset({notify.NEW_MESSAGE, notify.ROUTING})
+
+
 def _on_change(change: notify.Change) -> None:
     """Notifier listener: runs on any thread, must be quick and must not raise."""
-    if change.group_id is None:
-        return  # "needs routing" items belong to no group page
     loop = _bridge.loop
     if loop is None or loop.is_closed():
         return
     try:
-        loop.call_soon_threadsafe(_schedule, int(change.group_id))
+        if change.group_id is not None:  # "needs routing" items belong to no group page
+            loop.call_soon_threadsafe(_schedule, "group", int(change.group_id))
+        if change.kind in _LIST_KINDS and change.location_id is not None:
+            loop.call_soon_threadsafe(_schedule, "location", int(change.location_id))
     except RuntimeError:  # the loop closed meanwhile (shutdown)
         pass
 
 
-def _schedule(group_id: int) -> None:
-    """On the loop: one refresh per group per burst of changes."""
-    if group_id in _bridge.pending or _bridge.loop is None:
+def _schedule(scope: str, ident: int) -> None:
+    """On the loop: one refresh per group (or location) per burst of changes."""
+    key = (scope, ident)
+    if key in _bridge.pending or _bridge.loop is None:
         return
-    _bridge.pending.add(group_id)
-    task = _bridge.loop.create_task(_push_soon(group_id), context=_bridge.context)
+    _bridge.pending.add(key)
+    task = _bridge.loop.create_task(_push_soon(scope, ident), context=_bridge.context)
     _bridge.tasks.add(task)
     task.add_done_callback(_bridge.tasks.discard)
 
 
-async def _push_soon(group_id: int) -> None:
+async def _push_soon(scope: str, ident: int) -> None:
     await asyncio.sleep(COALESCE_SECONDS)
-    _bridge.pending.discard(group_id)  # a change arriving from now on gets its own push
+    _bridge.pending.discard((scope, ident))  # a change arriving from now on gets its own push
     try:
-        await push_group(group_id)
+        if scope == "location":
+            await push_location(ident)
+        else:
+            await push_group(ident)
     except Exception:
-        log.exception("live update of group %s failed", group_id)
+        log.exception("live update of %s %s failed", scope, ident)
 
 
 async def push_group(group_id: int) -> int:
@@ -203,3 +255,38 @@ async def _refresh_tab(app: Any, token: str, group_id: int) -> None:
         async with app.modify_state(BaseStateToken(ident=token, cls=view_cls)) as root:
             view = await root.get_state(view_cls)
             await view._on_group_change(group_id)
+
+
+async def push_location(location_id: int) -> int:
+    """Refresh the conversation list of every connected tab linked to the location; returns how
+    many tabs were refreshed."""
+    from reflex.istate.manager.token import BaseStateToken
+
+    if not _LOCATION_VIEWS:
+        return 0
+    app = _bridge.app or _current_app()
+    # Read only (no lock, nothing emitted): who is linked to the location's token right now.
+    root = await app.state_manager.get_state(
+        BaseStateToken(ident=location_token(location_id), cls=LocationLive)
+    )
+    live = await root.get_state(LocationLive)
+    viewers = set(live._linked_from)
+    if not viewers:
+        return 0
+    connected = await _connected(app, viewers)
+    results = await asyncio.gather(
+        *(_refresh_location_tab(app, token, location_id) for token in connected), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, Exception):
+            log.warning("live update of a tab for location %s failed: %r", location_id, result)
+    return len(connected)
+
+
+async def _refresh_location_tab(app: Any, token: str, location_id: int) -> None:
+    from reflex.istate.manager.token import BaseStateToken
+
+    for view_cls in list(_LOCATION_VIEWS):
+        async with app.modify_state(BaseStateToken(ident=token, cls=view_cls)) as root:
+            view = await root.get_state(view_cls)
+            await view._on_location_change(location_id)
