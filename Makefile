@@ -45,7 +45,7 @@ install:
 
 run: install
 	"$(BIN)/groupsms" db upgrade
-	"$(BIN)/groupsms" demo
+	PORT=$(PORT) "$(BIN)/groupsms" demo
 	@echo "Building and starting groupsms on http://localhost:$(PORT) (Ctrl+C stops it)."
 	exec "$(BIN)/reflex" run --env prod --frontend-port $(PORT)
 

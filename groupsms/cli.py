@@ -71,7 +71,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
-    from groupsms.demo import APP_URL, demo_logins, load_demo
+    from groupsms.demo import app_url, demo_logins, load_demo
     from groupsms.loadfile import LoadError
 
     try:
@@ -90,7 +90,7 @@ def _demo(_args: argparse.Namespace) -> int:
              for d in demo_logins()]
     _print_table(rows)
     print()
-    print(f"Open {APP_URL} and sign in with one of them.")
+    print(f"Open {app_url()} and sign in with one of them.")
     return 0
 
 

@@ -11,11 +11,14 @@ passwords are printed by `groupsms demo` and documented: this is a local demo, n
 from __future__ import annotations
 
 import copy
+import os
 
 from groupsms.loadfile import LoadReport, load_data
 
 DEMO_SOURCE = "demo"
-APP_URL = "http://localhost:3000"
+def app_url() -> str:
+    """Where `make run` serves the app (PORT, default 3000)."""
+    return f"http://localhost:{os.environ.get('PORT') or 3000}"
 
 _ACME_USERS = [
     {"ref": "ada", "email": "admin@acme.test", "name": "Ada Admin", "password": "admin-demo-pass",
