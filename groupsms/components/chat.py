@@ -37,6 +37,25 @@ ENTER_TO_SEND_JS = f"""
 }})()
 """
 
+# Older messages load when the reader scrolls near the top (the button stays for keyboards).
+LOAD_EARLIER_ID = "load-earlier"
+LOAD_ON_SCROLL_JS = f"""
+(() => {{
+  if (window.__groupsmsLoadOnScroll) return;
+  window.__groupsmsLoadOnScroll = true;
+  let last = 0;
+  document.addEventListener("scroll", (e) => {{
+    const list = e.target;
+    if (!list || list.id !== "{MESSAGES_ID}") return;
+    const up = list.scrollTop < last;  // only the reader scrolling up, not the jump to the newest
+    last = list.scrollTop;
+    if (!up || list.scrollTop > 120) return;
+    const more = document.getElementById("{LOAD_EARLIER_ID}");
+    if (more && !more.disabled) more.click();
+  }}, true);
+}})()
+"""
+
 STATUS_TONES = {
     "queued": "gray",
     "sent": "blue",

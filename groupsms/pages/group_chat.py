@@ -415,6 +415,8 @@ def _messages() -> rx.Component:
                         size="1",
                         on_click=S.load_earlier,
                         disabled=S.loading_earlier,
+                        id=chat.LOAD_EARLIER_ID,
+                        on_mount=rx.call_script(chat.LOAD_ON_SCROLL_JS),
                     ),
                     padding_y="0.5rem",
                 ),
