@@ -78,7 +78,7 @@ chromium:
 	fi
 
 bench: install
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=(bench/[!_]*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/."; fi; \
 	for script in "$${scripts[@]}"; do echo "== $$script"; "$(PY)" "$$script"; done
 
