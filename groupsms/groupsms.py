@@ -14,10 +14,10 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from groupsms import db
-from groupsms.webhooks import vonage
 from groupsms.pages import PAGE_MODULES
 from groupsms.pages.live import live_updates
 from groupsms.pages.session import SessionGuard
+from groupsms.webhooks import vonage
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,14 @@ from sqlalchemy import and_, exists, not_, or_
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from groupsms.models import BusinessNumber, Contact, Group, NumberAssignment, Participant, User
+from groupsms.models import (
+    BusinessNumber,
+    Contact,
+    Group,
+    NumberAssignment,
+    Participant,
+    User,
+)
 
 
 def has_full_data_access(user: User) -> bool:

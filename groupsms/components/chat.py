@@ -1,7 +1,8 @@
-"""Pieces of the group conversation page: participants, bubbles, delivery details, the composer.
+"""Pieces of the group conversation page, the messages: bubbles, delivery details, the message log.
+(The participants, details panel, locked banner and composer: components/chat_panels.py.)
 
-Pure layout: every function takes the state's vars and event handlers it shows, so the page module
-owns all state and the components stay reusable and easy to read.
+Pure layout: every function takes the state's vars and event handlers it shows (`message_log` takes
+the page's state class), so the page module owns all state and the components stay reusable.
 """
 
 from __future__ import annotations
@@ -12,47 +13,30 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.domain.segments import MAX_SEGMENTS, check_message_text, count_segments
-from groupsms.services.groups import ParticipantView
 from groupsms.services.messages import DeliveryView, MessageView
 
-COMPOSER_ID = "chat-composer"
 MESSAGES_ID = "chat-messages"
 
-# Enter sends, Shift+Enter (and Enter while an IME composes) inserts a new line (E5). Reflex has no
-# conditional preventDefault, so one capture listener per document does it and submits the form
-# the composer sits in; the form's own submit handler then runs, exactly like the Send button.
-ENTER_TO_SEND_JS = f"""
-(() => {{
-  if (window.__groupsmsEnterToSend) return;
-  window.__groupsmsEnterToSend = true;
-  document.addEventListener("keydown", (e) => {{
-    const box = e.target;
-    if (!box || box.id !== "{COMPOSER_ID}") return;
-    if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.isComposing || e.keyCode === 229) return;
-    e.preventDefault();
-    if (box.form && !box.disabled) box.form.requestSubmit();
-  }}, true);
-}})()
-"""
-
-# Older messages load when the reader scrolls near the top (the button stays for keyboards).
+# The conversation opens at the newest message and stays there while messages arrive, unless the
+# reader scrolled up; scrolling up to the top loads the page before (the button stays for keyboards).
 LOAD_EARLIER_ID = "load-earlier"
-LOAD_ON_SCROLL_JS = f"""
+CHAT_SCROLL_JS = f"""
 (() => {{
-  if (window.__groupsmsLoadOnScroll) return;
-  window.__groupsmsLoadOnScroll = true;
-  let last = 0;
-  document.addEventListener("scroll", (e) => {{
-    const list = e.target;
-    if (!list || list.id !== "{MESSAGES_ID}") return;
-    const up = list.scrollTop < last;  // only the reader scrolling up, not the jump to the newest
+  const list = document.getElementById("{MESSAGES_ID}");
+  if (!list || list.__groupsmsScroll) return;
+  list.__groupsmsScroll = true;
+  let pinned = true, last = 0;
+  const toBottom = () => {{ list.scrollTop = list.scrollHeight; }};
+  list.addEventListener("scroll", () => {{
+    const up = list.scrollTop < last;
     last = list.scrollTop;
+    pinned = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     if (!up || list.scrollTop > 120) return;
     const more = document.getElementById("{LOAD_EARLIER_ID}");
     if (more && !more.disabled) more.click();
-  }}, true);
+  }});
+  new MutationObserver(() => {{ if (pinned) toBottom(); }}).observe(list, {{childList: true, subtree: true}});
+  toBottom();
 }})()
 """
 
@@ -68,23 +52,6 @@ STATUS_LABELS = {"queued": "Queued", "sent": "Sent", "delivered": "Delivered", "
                  "partial": "Partly failed"}
 
 # -- what the page shows, already formatted (the page state holds these) ---------------------------
-
-
-@dataclasses.dataclass
-class ParticipantRow:
-    id: int
-    contact_id: int
-    name: str
-    display: str
-    tag: str
-    initials: str
-    label: str
-
-
-@dataclasses.dataclass
-class RegroupLink:
-    label: str
-    href: str
 
 
 @dataclasses.dataclass
@@ -111,17 +78,6 @@ class DeliveryRow:
     tone: str
     error: str
     label: str
-
-
-def initials(name: str) -> str:
-    parts = [p for p in name.split() if p[:1].isalnum()]
-    return "".join(p[0] for p in parts[:2]).upper() or "#"
-
-
-def participant_row(p: ParticipantView) -> ParticipantRow:
-    tag = p.tag or ""
-    label = f"{p.name}, {p.display}" + (f", {tag}" if tag else "")
-    return ParticipantRow(p.id, p.contact_id, p.name, p.display, tag, initials(p.name), label)
 
 
 def when(moment: datetime, now: datetime) -> str:
@@ -153,184 +109,6 @@ def delivery_row(d: DeliveryView) -> DeliveryRow:
     return DeliveryRow(
         d.participant, d.display, label, STATUS_TONES.get(d.status, "gray"), d.error or "",
         f"{d.participant}, {d.display}: {label}" + (f" ({d.error})" if d.error else ""),
-    )
-
-
-def counter_text(text: str) -> tuple[str, str]:
-    """The composer's counter and, when the text cannot be sent, why (E5's hard limit)."""
-    info = count_segments(text)
-    chars = f"{info.characters} character" + ("" if info.characters == 1 else "s")
-    segments = f"{info.segments} segment" + ("" if info.segments == 1 else "s")
-    counter = f"{chars} · {segments} · {info.encoding} ({info.per_segment}/segment)"
-    problem = ""
-    if info.segments > MAX_SEGMENTS:
-        problem = check_message_text(text) or ""
-    return counter, problem
-
-
-EMPTY_COUNTER = counter_text("")[0]
-
-
-
-
-def tag_badge(tag: Any) -> rx.Component:
-    """R8: "Updated" (the contact's number changed) or "Deleted" (the contact was deleted)."""
-    return rx.cond(
-        tag != "",
-        rx.badge(
-            tag,
-            color_scheme=rx.cond(tag == "Deleted", "red", "amber"),
-            variant="soft",
-            size="1",
-            class_name="participant-tag",
-        ),
-    )
-
-
-def participant_chip(row: Any) -> rx.Component:
-    return rx.hstack(
-        rx.avatar(fallback=row.initials, size="2", radius="full", variant="soft"),
-        rx.vstack(
-            rx.hstack(
-                rx.text(row.name, size="2", weight="medium", class_name="participant-name"),
-                tag_badge(row.tag),
-                spacing="1",
-                align="center",
-                wrap="wrap",
-            ),
-            rx.text(row.display, size="1", color_scheme="gray", class_name="participant-number"),
-            spacing="0",
-            min_width="0",
-        ),
-        spacing="2",
-        align="center",
-        class_name="participant-chip",
-        role="listitem",
-        aria_label=row.label,
-    )
-
-
-def participants_panel(matches: Any, count_text: Any, on_search: Any, no_match: Any) -> rx.Component:
-    """Top panel: every participant, filtered by the "Search participants" box (R6)."""
-    return rx.el.section(
-        rx.hstack(
-            rx.heading("Participants", size="2", as_="h2", class_name="panel-title"),
-            rx.text(count_text, size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.el.div(
-                rx.input(
-                    rx.input.slot(rx.icon("search", size=14)),
-                    placeholder="Search by name or number",
-                    aria_label="Search participants",
-                    type="search",
-                    on_change=on_search.debounce(200),
-                    max_length=100,
-                    size="2",
-                    width="100%",
-                ),
-                class_name="participant-search",
-            ),
-            align="center",
-            spacing="2",
-            wrap="wrap",
-            width="100%",
-        ),
-        rx.cond(
-            no_match,
-            rx.text("No participant matches your search.", size="2", color_scheme="gray", padding_y="0.5rem"),
-            rx.el.div(
-                rx.foreach(matches, participant_chip),
-                role="list",
-                aria_label="Participants",
-                class_name="participant-list",
-            ),
-        ),
-        aria_label="Participants",
-        class_name="chat-panel participants-panel",
-    )
-
-
-def details_panel(
-    contact_name: Any, open_: Any, on_toggle: Any, participants: Any, number_text: Any, created_text: Any
-) -> rx.Component:
-    """Right panel (R7): the contact's name with a chevron that expands to all participants."""
-    return rx.el.aside(
-        rx.hstack(
-            rx.vstack(
-                rx.text("Contact", size="1", color_scheme="gray"),
-                rx.heading(contact_name, size="3", as_="h2", class_name="details-name"),
-                spacing="0",
-                min_width="0",
-            ),
-            rx.spacer(),
-            rx.icon_button(
-                rx.cond(open_, rx.icon("chevron-up", size=18), rx.icon("chevron-down", size=18)),
-                aria_label="Show participants",
-                aria_expanded=rx.cond(open_, "true", "false"),
-                aria_controls="all-participants",
-                variant="soft",
-                color_scheme="gray",
-                on_click=on_toggle,
-            ),
-            align="center",
-            width="100%",
-        ),
-        rx.cond(
-            open_,
-            rx.el.div(
-                rx.foreach(participants, participant_chip),
-                id="all-participants",
-                role="list",
-                aria_label="All participants",
-                class_name="details-list",
-            ),
-        ),
-        rx.el.div(
-            rx.separator(size="4", margin_y="0.75rem"),
-            rx.vstack(
-                rx.text("Sends from", size="1", color_scheme="gray"),
-                rx.text(number_text, size="2"),
-                rx.text(created_text, size="1", color_scheme="gray"),
-                spacing="1",
-            ),
-            class_name="details-extra",
-        ),
-        aria_label="Conversation details",
-        class_name="chat-panel details-panel",
-        data_open=rx.cond(open_, "true", "false"),
-    )
-
-
-def locked_banner(reason: Any, regroup_links: Any) -> rx.Component:
-    """R10: why nobody can send, and the way out."""
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("lock", size=16)),
-        rx.vstack(
-            rx.callout.text(rx.text.strong("This group is locked. "), reason, "."),
-            rx.callout.text(
-                "Nothing can be sent or relayed here; replies are still saved.", size="1"
-            ),
-            rx.hstack(
-                rx.foreach(
-                    regroup_links,
-                    lambda link: rx.button(
-                        rx.icon("users", size=14),
-                        link.label,
-                        size="2",
-                        variant="solid",
-                        color_scheme="red",
-                        class_name="regroup-button",
-                        on_click=rx.redirect(link.href),
-                    ),
-                ),
-                spacing="2",
-                wrap="wrap",
-            ),
-            spacing="2",
-        ),
-        color_scheme="red",
-        role="alert",
-        class_name="locked-banner",
     )
 
 
@@ -416,76 +194,6 @@ def message_bubble(
     )
 
 
-def composer(
-    *,
-    on_submit: Any,
-    on_draft: Any,
-    counter: Any,
-    problem: Any,
-    can_send: Any,
-    block_reason: Any,
-    sending: Any,
-    send_error: Any,
-    show_block: Any = True,
-) -> rx.Component:
-    """E5: Enter sends, Shift+Enter is a new line; characters, segments and encoding as you type."""
-    return rx.form(
-        rx.cond(
-            ~can_send,
-            # Shown unless the locked banner already says it; always the Message box's description.
-            rx.callout(
-                block_reason, icon="ban", color_scheme="gray", size="1", id="composer-blocked",
-                class_name=rx.cond(show_block, "send-blocked", "send-blocked chat-sr-only"),
-            ),
-        ),
-        rx.el.div(
-            rx.text_area(
-                id=COMPOSER_ID,
-                name="message",
-                placeholder=rx.cond(can_send, "Type a message to the group…", "Sending is not available"),
-                aria_label="Message",
-                aria_describedby=rx.cond(can_send, "composer-counter", "composer-blocked"),
-                disabled=~can_send,
-                on_change=on_draft.debounce(150),
-                on_mount=rx.call_script(ENTER_TO_SEND_JS),
-                rows="2",
-                resize="vertical",
-                size="3",
-                class_name="composer-box",
-            ),
-            rx.button(
-                rx.cond(sending, rx.spinner(size="2"), rx.icon("send-horizontal", size=16)),
-                "Send",
-                type="submit",
-                size="3",
-                disabled=~can_send | sending | (problem != ""),
-                class_name="send-button",
-            ),
-            class_name="composer-row",
-        ),
-        rx.cond(can_send, rx.hstack(
-            rx.text(
-                counter,
-                id="composer-counter",
-                size="1",
-                color_scheme=rx.cond(problem != "", "red", "gray"),
-                aria_live="polite",
-            ),
-            rx.spacer(),
-            rx.text("Enter to send · Shift+Enter for a new line", size="1", color_scheme="gray",
-                    class_name="composer-hint"),
-            width="100%",
-            align="center",
-        )),
-        rx.cond(problem != "", rx.text(problem, size="1", color_scheme="red", role="alert")),
-        rx.cond(send_error != "", rx.text(send_error, size="1", color_scheme="red", role="alert")),
-        on_submit=on_submit,
-        reset_on_submit=False,
-        aria_label="Send a message",
-        class_name="composer",
-    )
-
-
 def state_message(icon: str, title: str, text: str, *extra: rx.Component) -> rx.Component:
     """A centered empty / not found / error state."""
     return rx.center(
@@ -501,3 +209,83 @@ def state_message(icon: str, title: str, text: str, *extra: rx.Component) -> rx.
         padding="4rem 1rem",
         width="100%",
     )
+
+
+def message_log(s: Any) -> rx.Component:
+    """The scrolling list of bubbles, with "Load earlier messages" on top."""
+    return rx.el.div(
+        rx.el.div(
+            rx.cond(
+                s.has_earlier,
+                rx.center(
+                    rx.button(
+                        rx.cond(s.loading_earlier, rx.spinner(size="1"), rx.icon("history", size=14)),
+                        "Load earlier messages",
+                        variant="soft",
+                        color_scheme="gray",
+                        size="1",
+                        on_click=s.load_earlier,
+                        disabled=s.loading_earlier,
+                        id=LOAD_EARLIER_ID,
+                    ),
+                    padding_y="0.5rem",
+                ),
+                rx.cond(
+                    s.bubbles.length() > 0,
+                    rx.center(rx.text("Start of the conversation", size="1", color_scheme="gray"), padding_y="0.5rem"),
+                ),
+            ),
+            rx.cond(s.earlier_error != "", rx.text(s.earlier_error, size="1", color_scheme="red", role="alert")),
+            rx.cond(
+                s.bubbles.length() > 0,
+                rx.foreach(
+                    s.bubbles,
+                    lambda b: message_bubble(b, s.open_message_id, s.toggle_deliveries, s.deliveries,
+                                                  s.deliveries_error),
+                ),
+                rx.cond(
+                    s.can_send,
+                    state_message(
+                        "message-circle", "No messages yet",
+                        "Say hello: your message goes to every participant as a text from the group's number.",
+                    ),
+                    state_message("message-circle", "No messages yet", "Nothing was sent in this group."),
+                ),
+            ),
+            rx.el.div(id=MESSAGES_ID + "-end"),
+            class_name="message-stack",
+        ),
+        id=MESSAGES_ID,
+        on_mount=rx.call_script(CHAT_SCROLL_JS),
+        role="log",
+        aria_label="Messages",
+        aria_live="polite",
+        class_name="message-scroller",
+    )
+
+
+def not_found_message() -> rx.Component:
+    return state_message(
+        "search-x", "Conversation not found",
+        "This conversation does not exist, or you don't have access to it.",
+        rx.link("Back to conversations", href="/"),
+    )
+
+
+def signed_out_message(login_route: str) -> rx.Component:
+    return state_message(
+        "log-out", "You are signed out", "Sign in again to see this conversation.",
+        rx.link("Sign in", href=login_route),
+    )
+
+
+def load_error_message(error: Any) -> rx.Component:
+    return state_message(
+        "triangle-alert", "Something went wrong", "", rx.callout(
+            error, icon="triangle_alert", color_scheme="red", role="alert"),
+    )
+
+
+def loading_message() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), rx.text("Loading conversation…", size="2", color_scheme="gray"),
+                     padding="4rem", gap="0.75rem", role="status", aria_label="Loading conversation")

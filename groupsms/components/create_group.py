@@ -9,15 +9,27 @@ again when creating (the page holds no rules, only what the services answered).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import Any
 
 import reflex as rx
-from reflex_components_radix.themes.components.checkbox import Checkbox
 
+from groupsms.components.group_picker import (
+    Chosen,
+    ContactChoice,
+    NumberChoice,
+    chip,
+    contact_options,
+    number_field,
+    picker_notices,
+)
 from groupsms.domain.groups import MAX_PARTICIPANTS, MIN_PARTICIPANTS, WHICH_NUMBERS
-from groupsms.errors import DuplicateGroup, GroupsmsError, NotAuthenticated, ValidationError
+from groupsms.errors import (
+    DuplicateGroup,
+    GroupsmsError,
+    NotAuthenticated,
+    ValidationError,
+)
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
 from groupsms.services import groups
 
@@ -28,29 +40,6 @@ _MAX_KEY_LENGTH = 40
 _MAX_ID_DIGITS = 12
 _PICKER_LIMIT = 100
 _FAILED = "Something went wrong. Please try again."
-
-
-@dataclasses.dataclass
-class NumberChoice:
-    id: str
-    text: str
-
-
-@dataclasses.dataclass
-class ContactChoice:
-    """One checkbox: a contact's primary or secondary number."""
-
-    key: str  # "contact_id:which"
-    name: str
-    display: str
-    which: str  # "" for a primary number, "Secondary" otherwise
-    reason: str  # why it cannot be picked (R3), "" when it can
-
-
-@dataclasses.dataclass
-class Chosen:
-    key: str
-    label: str
 
 
 def _key(contact_id: int, which: str) -> str:
@@ -341,150 +330,9 @@ class CreateGroupState(SessionState):
         return rx.redirect(f"/groups/{group_id}")
 
 
-# -- the view ------------------------------------------------------------------------------------
+# -- the view (the picker: components/group_picker.py) ------------------------------------------
 
 S = CreateGroupState
-
-
-def _number_field() -> rx.Component:
-    return rx.vstack(
-        rx.el.label("From number", html_for="group-from-number", class_name="field-label"),
-        rx.cond(
-            S.numbers.length() > 0,
-            rx.el.select(
-                rx.foreach(S.numbers, lambda n: rx.el.option(n.text, value=n.id)),
-                id="group-from-number",
-                value=S.number_id,
-                on_change=S.choose_number,
-                class_name="conv-native-select",
-            ),
-            rx.cond(
-                S.loading,
-                rx.skeleton(height="2.25rem", width="100%"),
-                rx.text("You have no business number you can create groups from.", size="2", color_scheme="red"),
-            ),
-        ),
-        spacing="1",
-        width="100%",
-    )
-
-
-def _chip(chosen: Chosen) -> rx.Component:
-    return rx.badge(
-        chosen.label,
-        rx.el.button(
-            rx.icon("x", size=12),
-            on_click=S.remove(chosen.key),
-            aria_label="Remove " + chosen.label,
-            type="button",
-            class_name="conv-chip-remove",
-        ),
-        variant="surface",
-        radius="full",
-        size="2",
-        class_name="conv-chip",
-    )
-
-
-def _option(option: ContactChoice) -> rx.Component:
-    checkbox_id = "pick-" + option.key.replace(":", "-")
-    disabled = option.reason != ""
-    return rx.el.li(
-        rx.el.label(
-            Checkbox.create(
-                id=checkbox_id,
-                checked=S.selected.contains(option.key),
-                disabled=disabled,
-                on_change=lambda checked: S.toggle(option.key, checked),
-                size="2",
-            ),
-            rx.el.span(
-                rx.el.span(option.name, class_name="conv-option-name"),
-                rx.el.span(
-                    option.display,
-                    rx.cond(option.which != "", rx.el.span(" · " + option.which)),
-                    class_name="conv-option-number",
-                ),
-                class_name="conv-option-text",
-            ),
-            rx.cond(disabled, rx.el.span(option.reason, class_name="conv-option-reason")),
-            html_for=checkbox_id,
-            class_name=rx.cond(disabled, "conv-option conv-option-disabled", "conv-option"),
-        ),
-    )
-
-
-def _options() -> rx.Component:
-    return rx.box(
-        rx.cond(
-            S.loading,
-            rx.vstack(*[rx.skeleton(height="2.5rem", width="100%") for _ in range(4)], spacing="2", padding="0.5rem"),
-            rx.cond(
-                S.options.length() > 0,
-                rx.el.ul(rx.foreach(S.options, _option), class_name="conv-option-list", aria_label="Contact numbers"),
-                rx.text(
-                    rx.cond(S.search != "", "No contacts match your search.", "You have no contacts to add yet."),
-                    size="2", color_scheme="gray", padding="1rem", text_align="center",
-                ),
-            ),
-        ),
-        class_name="conv-option-scroll",
-    )
-
-
-def _messages() -> rx.Component:
-    return rx.vstack(
-        rx.cond(
-            S.notice != "",
-            rx.callout(S.notice, icon="info", color_scheme="amber", role="alert", size="1", width="100%"),
-        ),
-        rx.cond(
-            S.overlaps.length() > 0,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle_alert")),
-                rx.vstack(rx.foreach(S.overlaps, lambda text: rx.callout.text(text)), spacing="1"),
-                color_scheme="amber",
-                size="1",
-                width="100%",
-            ),
-        ),
-        rx.cond(
-            S.duplicate_group_id > 0,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("copy")),
-                rx.vstack(
-                    rx.callout.text("A group with exactly these participants already exists on this number."),
-                    rx.hstack(
-                        rx.button("Open that group", size="1", on_click=S.open_duplicate, type="button"),
-                        rx.button(
-                            "Create anyway", size="1", variant="soft", on_click=S.create_anyway,
-                            type="button", loading=S.creating,
-                        ),
-                        spacing="2",
-                        wrap="wrap",
-                    ),
-                    spacing="2",
-                ),
-                color_scheme="blue",
-                size="1",
-                role="status",
-                width="100%",
-            ),
-        ),
-        rx.cond(
-            S.errors.length() > 0,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("circle_alert")),
-                rx.vstack(rx.foreach(S.errors, lambda e: rx.callout.text(e)), spacing="1"),
-                color_scheme="red",
-                role="alert",
-                size="1",
-                width="100%",
-            ),
-        ),
-        spacing="2",
-        width="100%",
-    )
 
 
 def create_group_dialog() -> rx.Component:
@@ -498,7 +346,7 @@ def create_group_dialog() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.vstack(
-                _number_field(),
+                number_field(S),
                 rx.hstack(
                     rx.text("Participants", class_name="field-label"),
                     rx.spacer(),
@@ -514,8 +362,8 @@ def create_group_dialog() -> rx.Component:
                 ),
                 rx.cond(
                     count > 0,
-                    rx.flex(rx.foreach(S.chosen, _chip), wrap="wrap", gap="2", aria_label="Selected participants",
-                            role="group"),
+                    rx.flex(rx.foreach(S.chosen, lambda chosen: chip(chosen, S)), wrap="wrap", gap="2",
+                            aria_label="Selected participants", role="group"),
                     rx.text(f"Pick at least {MIN_PARTICIPANTS}.", size="1", color_scheme="gray"),
                 ),
                 rx.input(
@@ -527,8 +375,8 @@ def create_group_dialog() -> rx.Component:
                     type="search",
                     width="100%",
                 ),
-                _options(),
-                _messages(),
+                contact_options(S),
+                picker_notices(S),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                     rx.button(

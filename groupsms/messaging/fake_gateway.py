@@ -6,7 +6,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from groupsms.messaging.gateway import SENT, SendRequest, SendResult, check_send_request, invalid_request
+from groupsms.messaging.gateway import (
+    SENT,
+    SendRequest,
+    SendResult,
+    check_send_request,
+    invalid_request,
+)
 
 Responder = Callable[[SendRequest], SendResult]
 

@@ -20,8 +20,22 @@ from groupsms.domain import delivery as states
 from groupsms.domain import keywords, routing
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.messaging import notify, outbox, relay
-from groupsms.models import BusinessNumber, Delivery, Group, InboundEvent, Location, Message, Participant, utcnow
-from groupsms.services._dnd import active_group_clause, contacts_with_number, number_opted_out, set_dnd
+from groupsms.models import (
+    BusinessNumber,
+    Delivery,
+    Group,
+    InboundEvent,
+    Location,
+    Message,
+    Participant,
+    utcnow,
+)
+from groupsms.services._dnd import (
+    active_group_clause,
+    contacts_with_number,
+    number_opted_out,
+    set_dnd,
+)
 
 log = logging.getLogger(__name__)
 

@@ -6,54 +6,30 @@ browser sends, checked for type and size; the services decide who may do what.
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
 from groupsms.components import forms
+from groupsms.components.contact_dialogs import (
+    MAX_NAME,
+    MAX_PHONE,
+    ContactRow,
+    UserOption,
+    confirm_dialog,
+    contact_editor,
+    contact_item,
+    contact_row,
+    import_dialog,
+    import_summary_text,
+)
 from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
 from groupsms.services import contacts, imports, users
-from groupsms.services.contacts import ContactView
 
-_MAX_NAME = 200
-_MAX_PHONE = 40
 _MAX_SEARCH = 100
 _PAGE_SIZE = 500  # the most the contacts service lists at once; searching narrows it down
 _MAX_CSV_CHARS = imports.MAX_CSV_BYTES  # the service measures bytes; this only stops absurd payloads
-_NOT_US_CA = "Not a US/Canada number"
-
-
-@dataclasses.dataclass
-class ContactRow:
-    id: int
-    name: str
-    primary: str  # formatted for display
-    primary_e164: str
-    secondary: str
-    secondary_e164: str
-    dnd: bool
-    assigned_id: str  # "" when unassigned (select values are strings)
-    assigned_name: str
-    warning: str
-
-
-@dataclasses.dataclass
-class UserOption:
-    id: str
-    name: str
-
-
-def _row(c: ContactView, names: dict[int, str]) -> ContactRow:
-    return ContactRow(
-        id=c.id, name=c.name, primary=c.primary_display, primary_e164=c.primary_phone or "",
-        secondary=c.secondary_display, secondary_e164=c.secondary_phone or "", dnd=c.dnd,
-        assigned_id=str(c.assigned_user_id) if c.assigned_user_id else "",
-        assigned_name=names.get(c.assigned_user_id, "") if c.assigned_user_id else "",
-        warning="" if c.primary_is_us_ca else _NOT_US_CA,
-    )
 
 
 class ContactsState(SessionState):
@@ -115,7 +91,7 @@ class ContactsState(SessionState):
             return self._to_login()
         if found.ok:
             names = {int(u.id): u.name for u in self.assignees}
-            self.rows = [_row(c, names) for c in found.value]
+            self.rows = [contact_row(c, names) for c in found.value]
             self.load_error = ""
         else:
             self.rows, self.load_error = [], found.error
@@ -184,9 +160,9 @@ class ContactsState(SessionState):
         actor = await self._actor()
         if actor is None:
             return self._to_login()
-        name = form_text(form_data, "name", _MAX_NAME)
-        primary = form_text(form_data, "primary_phone", _MAX_PHONE)
-        secondary = form_text(form_data, "secondary_phone", _MAX_PHONE)
+        name = form_text(form_data, "name", MAX_NAME)
+        primary = form_text(form_data, "primary_phone", MAX_PHONE)
+        secondary = form_text(form_data, "secondary_phone", MAX_PHONE)
         assigned = form_text(form_data, "assigned_user", 12)
         if None in (name, primary, secondary, assigned) or (assigned and not assigned.isdigit()):
             self.editor_error = "Some fields are too long or not text."
@@ -327,201 +303,12 @@ class ContactsState(SessionState):
             return None
         report = outcome.value
         self.import_error = ""
-        self.import_summary = _summary(report)
+        self.import_summary = import_summary_text(report)
         self.import_errors = list(report.errors)
         return await self._refresh(actor)
 
 
-def _summary(report: imports.ImportReport) -> str:
-    parts = [f"{report.created + report.updated} imported ({report.created} new, {report.updated} updated)"]
-    if report.unchanged:
-        parts.append(f"{report.unchanged} already up to date")
-    parts.append(f"{report.skipped} row{'' if report.skipped == 1 else 's'} skipped")
-    text = ", ".join(parts)
-    if report.ignored_columns:
-        text += f". Ignored columns: {', '.join(report.ignored_columns)}"
-    return text
-
-
-# -- components ---------------------------------------------------------------------------------
-
-
-def _contact_item(row: ContactRow) -> rx.Component:
-    return rx.el.li(
-        rx.flex(
-            rx.vstack(
-                rx.heading(row.name, size="3", as_="h2"),
-                rx.hstack(
-                    rx.text(row.primary, size="2"),
-                    rx.cond(row.secondary != "", rx.text("· ", row.secondary, size="2", color_scheme="gray")),
-                    spacing="1", wrap="wrap",
-                ),
-                rx.hstack(
-                    rx.cond(row.dnd, rx.badge(rx.icon("bell-off", size=12), "DND", color_scheme="red")),
-                    rx.cond(row.warning != "", rx.badge(row.warning, color_scheme="amber")),
-                    rx.cond(
-                        row.assigned_name != "",
-                        rx.badge(rx.icon("user", size=12), row.assigned_name, variant="soft"),
-                        rx.badge("Unassigned", variant="soft", color_scheme="gray"),
-                    ),
-                    spacing="2", wrap="wrap",
-                ),
-                spacing="1",
-                min_width="0",
-            ),
-            rx.spacer(),
-            rx.hstack(
-                rx.hstack(
-                    rx.switch(
-                        id=f"dnd-{row.id}",
-                        checked=row.dnd,
-                        on_change=lambda value: ContactsState.set_dnd(row.id, value),
-                        aria_label=f"DND for {row.name}",
-                        color_scheme="red",
-                    ),
-                    rx.el.label("DND", html_for=f"dnd-{row.id}", class_name="field-label"),
-                    align="center", spacing="1",
-                ),
-                rx.button(rx.icon("pencil", size=14), "Edit", variant="soft", size="2",
-                          aria_label=f"Edit {row.name}", on_click=ContactsState.open_edit(row.id)),
-                rx.button(rx.icon("trash-2", size=14), "Delete", variant="soft", color_scheme="red", size="2",
-                          aria_label=f"Delete {row.name}", on_click=ContactsState.ask_delete(row.id)),
-                spacing="3", align="center", wrap="wrap",
-            ),
-            direction={"initial": "column", "sm": "row"},
-            gap="3",
-            align={"initial": "start", "sm": "center"},
-            width="100%",
-        ),
-        aria_label=row.name,
-        class_name="admin-item",
-    )
-
-
-def _editor() -> rx.Component:
-    s = ContactsState
-    return forms.dialog(
-        rx.cond(s.editor_id == 0, "New contact", "Edit contact"),
-        "US/Canada numbers in any format; other countries with their + code.",
-        s.editor_open,
-        s.close_editor,
-        rx.form(
-            rx.vstack(
-                forms.text_field("Name", "contact-name", "name", default_value=s.editor_name, required=True,
-                                 max_length=_MAX_NAME, auto_complete="off"),
-                forms.text_field("Primary phone", "contact-primary", "primary_phone", type="tel",
-                                 default_value=s.editor_primary, required=True, max_length=_MAX_PHONE),
-                forms.text_field("Secondary phone", "contact-secondary", "secondary_phone", type="tel",
-                                 default_value=s.editor_secondary, max_length=_MAX_PHONE,
-                                 hint="Optional"),
-                forms.field(
-                    "Assigned to", "contact-assigned",
-                    forms.native_select(
-                        "contact-assigned", "assigned_user",
-                        [forms.option("Unassigned", ""),
-                         rx.foreach(s.assignees, lambda u: forms.option(u.name, u.id))],
-                        default_value=s.editor_assigned,
-                    ),
-                ),
-                rx.cond(
-                    s.editor_id == 0,
-                    # Wrapped by its label (no id: the form must not submit it; the state holds it).
-                    rx.el.label(
-                        rx.switch(checked=s.editor_dnd, on_change=s.set_editor_dnd, color_scheme="red"),
-                        "DND (do not text)",
-                        class_name="field-label switch-label",
-                    ),
-                ),
-                forms.error_notice(s.editor_error),
-                forms.dialog_buttons(rx.cond(s.editor_id == 0, "Create contact", "Save contact"),
-                                     s.close_editor(False)),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=s.save_contact,
-            reset_on_submit=False,
-            # A new key per opening remounts the fields with that contact's values.
-            key=s.editor_id.to_string() + s.editor_name,
-        ),
-    )
-
-
-def _confirm() -> rx.Component:
-    s = ContactsState
-    is_delete = s.confirm_kind == "delete"
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(rx.cond(is_delete, "Delete " + s.confirm_name + "?",
-                                          "Turn on DND for " + s.confirm_name + "?")),
-            rx.alert_dialog.description(
-                rx.cond(
-                    is_delete,
-                    "Groups with this contact keep texting the number they captured and show a Deleted tag.",
-                    "Every group with this contact is locked for good: no more messages are sent in it. "
-                    "You can start a new group without them.",
-                ),
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(rx.cond(is_delete, "Delete contact", "Turn on DND"), color_scheme="red",
-                              on_click=s.confirm),
-                ),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-            max_width="28rem",
-        ),
-        open=s.confirm_open,
-        on_open_change=s.cancel_confirm,
-    )
-
-
-_SAMPLE = "name,primary_phone,secondary_phone,dnd,assigned_to\nRae Renter,(512) 555-0141,,no,bo@acme.test"
-
-
-def _import_dialog() -> rx.Component:
-    s = ContactsState
-    return forms.dialog(
-        "Import contacts from CSV",
-        "Paste the file's text. Columns: name, primary_phone, secondary_phone, dnd, assigned_to (an "
-        "email). A row whose primary phone matches a contact updates it; rows with errors are skipped.",
-        s.import_open,
-        s.close_import,
-        rx.form(
-            rx.vstack(
-                forms.field(
-                    "CSV", "import-csv",
-                    rx.text_area(id="import-csv", name="csv", rows="8", width="100%", placeholder=_SAMPLE,
-                                 class_name="mono", spell_check=False),
-                    hint="At most 1 MB or 5000 rows. Empty cells leave existing values unchanged.",
-                ),
-                forms.error_notice(s.import_error),
-                rx.cond(
-                    s.import_summary != "",
-                    rx.callout(s.import_summary, icon="info",
-                               color_scheme=rx.cond(s.import_errors.length() > 0, "amber", "green"),
-                               role="status", width="100%"),
-                ),
-                rx.cond(
-                    s.import_errors.length() > 0,
-                    rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e)), aria_label="Import errors",
-                             class_name="import-errors"),
-                ),
-                rx.hstack(
-                    rx.button("Close", type="button", variant="soft", color_scheme="gray",
-                              on_click=s.close_import(False)),
-                    rx.button(rx.icon("upload", size=14), "Import", type="submit"),
-                    justify="end", spacing="3", width="100%",
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=s.import_csv,
-            reset_on_submit=False,
-        ),
-        max_width="40rem",
-    )
+# -- view (the row and the dialogs: components/contact_dialogs.py) -------------------------------
 
 
 def _list() -> rx.Component:
@@ -529,7 +316,8 @@ def _list() -> rx.Component:
     return rx.cond(
         s.rows.length() > 0,
         rx.vstack(
-            rx.el.ul(rx.foreach(s.rows, _contact_item), aria_label="Contacts", class_name="admin-list"),
+            rx.el.ul(rx.foreach(s.rows, lambda row: contact_item(row, s)), aria_label="Contacts",
+                     class_name="admin-list"),
             rx.cond(s.rows.length() >= _PAGE_SIZE,
                     rx.text(f"Showing the first {_PAGE_SIZE} contacts: search to find the others.",
                             size="2", color_scheme="gray")),
@@ -566,9 +354,9 @@ def page() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        _editor(),
-        _confirm(),
-        _import_dialog(),
+        contact_editor(s),
+        confirm_dialog(s),
+        import_dialog(s),
     )
 
 

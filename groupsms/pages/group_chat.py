@@ -16,8 +16,9 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components import chat
-from groupsms.components.chat import Bubble, DeliveryRow, ParticipantRow, RegroupLink
+from groupsms.components import chat, chat_panels
+from groupsms.components.chat import Bubble, DeliveryRow
+from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
 from groupsms.domain.segments import MAX_SEGMENTS, check_message_text
 from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
@@ -74,7 +75,7 @@ class GroupChatState(SessionState):
     deliveries: list[DeliveryRow] = []
     deliveries_error: str = ""
     # the composer
-    counter: str = chat.EMPTY_COUNTER
+    counter: str = chat_panels.EMPTY_COUNTER
     draft_problem: str = ""
     sending: bool = False
     send_error: str = ""
@@ -90,7 +91,7 @@ class GroupChatState(SessionState):
         self.can_send, self.send_block_reason = False, ""
         self.bubbles, self.has_earlier, self.loading_earlier, self.earlier_error = [], False, False, ""
         self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
-        self.counter, self.draft_problem, self.sending, self.send_error = chat.EMPTY_COUNTER, "", False, ""
+        self.counter, self.draft_problem, self.sending, self.send_error = chat_panels.EMPTY_COUNTER, "", False, ""
 
     def _set(self, **values: Any) -> None:
         """Assign only what changed: Reflex sends every assigned var, and live refreshes are often."""
@@ -99,7 +100,7 @@ class GroupChatState(SessionState):
                 setattr(self, name, value)
 
     def _apply_detail(self, detail: GroupDetail) -> None:
-        rows = [chat.participant_row(p) for p in detail.participants]
+        rows = [chat_panels.participant_row(p) for p in detail.participants]
         label = (detail.number_label or "").strip()
         when = detail.created_at.strftime("%b %d, %Y").replace(" 0", " ")
         if self.participant_query:  # keep the search's result, with fresh names and tags
@@ -115,25 +116,10 @@ class GroupChatState(SessionState):
             participants=rows,
             matches=matches,
             locked_reason=detail.locked_reason or "",
-            regroup_links=self._regroup_links(detail),
+            regroup_links=chat_panels.regroup_links(detail),
             can_send=bool(detail.can_send),
             send_block_reason=detail.send_block_reason or "",
         )
-
-    @staticmethod
-    def _regroup_links(detail: GroupDetail) -> list[RegroupLink]:
-        """R10: one "Create a new group without <name>" per participant whose contact has DND."""
-        if not detail.locked_reason:
-            return []
-        links, seen = [], set()
-        for p in detail.participants:
-            if p.contact_id in seen or not p.dnd:
-                continue
-            seen.add(p.contact_id)
-            links.append(RegroupLink(
-                f"Create a new group without {p.name}", f"/?regroup={detail.id}&without={p.contact_id}"
-            ))
-        return links
 
     def _show_latest(self, latest: list[MessageView], *, replace: bool) -> bool:
         """Merge the latest page into what is shown; True when it holds a message not shown before."""
@@ -297,7 +283,7 @@ class GroupChatState(SessionState):
             logger.exception("participant search failed")
             found = []
         if self.participant_query == query:  # a later keystroke may have answered first
-            self.matches = [chat.participant_row(p) for p in found]
+            self.matches = [chat_panels.participant_row(p) for p in found]
         return None
 
     @rx.event
@@ -350,7 +336,7 @@ class GroupChatState(SessionState):
             self.counter = f"{len(text)} characters"
             self.draft_problem = f"Message is too long (max {MAX_SEGMENTS} segments)"
             return
-        self.counter, self.draft_problem = chat.counter_text(text)
+        self.counter, self.draft_problem = chat_panels.counter_text(text)
         if self.send_error and text:
             self.send_error = ""
 
@@ -390,8 +376,8 @@ class GroupChatState(SessionState):
         self._apply_detail(detail)
         self._show_latest(latest, replace=False)
         self.sending = False
-        self.counter, self.draft_problem = chat.EMPTY_COUNTER, ""
-        yield [rx.set_value(chat.COMPOSER_ID, ""), rx.scroll_to(chat.MESSAGES_ID + "-end")]
+        self.counter, self.draft_problem = chat_panels.EMPTY_COUNTER, ""
+        yield [rx.set_value(chat_panels.COMPOSER_ID, ""), rx.scroll_to(chat.MESSAGES_ID + "-end")]
 
 
 live.register_view(GroupChatState)
@@ -400,120 +386,17 @@ live.register_view(GroupChatState)
 # -- the page --------------------------------------------------------------------------------------
 
 
-def _messages() -> rx.Component:
-    S = GroupChatState
-    return rx.el.div(
-        rx.el.div(
-            rx.cond(
-                S.has_earlier,
-                rx.center(
-                    rx.button(
-                        rx.cond(S.loading_earlier, rx.spinner(size="1"), rx.icon("history", size=14)),
-                        "Load earlier messages",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="1",
-                        on_click=S.load_earlier,
-                        disabled=S.loading_earlier,
-                        id=chat.LOAD_EARLIER_ID,
-                        on_mount=rx.call_script(chat.LOAD_ON_SCROLL_JS),
-                    ),
-                    padding_y="0.5rem",
-                ),
-                rx.cond(
-                    S.bubbles.length() > 0,
-                    rx.center(rx.text("Start of the conversation", size="1", color_scheme="gray"), padding_y="0.5rem"),
-                ),
-            ),
-            rx.cond(S.earlier_error != "", rx.text(S.earlier_error, size="1", color_scheme="red", role="alert")),
-            rx.cond(
-                S.bubbles.length() > 0,
-                rx.foreach(
-                    S.bubbles,
-                    lambda b: chat.message_bubble(b, S.open_message_id, S.toggle_deliveries, S.deliveries,
-                                                  S.deliveries_error),
-                ),
-                rx.cond(
-                    S.can_send,
-                    chat.state_message(
-                        "message-circle", "No messages yet",
-                        "Say hello: your message goes to every participant as a text from the group's number.",
-                    ),
-                    chat.state_message("message-circle", "No messages yet", "Nothing was sent in this group."),
-                ),
-            ),
-            rx.el.div(id=chat.MESSAGES_ID + "-end"),
-            class_name="message-stack",
-        ),
-        id=chat.MESSAGES_ID,
-        role="log",
-        aria_label="Messages",
-        aria_live="polite",
-        class_name="message-scroller",
-    )
-
-
-def _conversation() -> rx.Component:
-    S = GroupChatState
-    return rx.el.div(
-        rx.el.header(
-            rx.link(rx.icon("arrow-left", size=16), "Conversations", href="/", class_name="back-link",
-                    underline="none"),
-            rx.hstack(
-                rx.heading(S.title, size="5", as_="h1", class_name="chat-title"),
-                rx.cond(S.locked_reason != "", rx.badge(rx.icon("lock", size=12), "Locked", color_scheme="red")),
-                align="center",
-                spacing="2",
-                min_width="0",
-            ),
-            rx.text(S.number_text, size="2", color_scheme="gray"),
-            class_name="chat-header",
-        ),
-        chat.participants_panel(
-            S.matches, S.participants.length().to_string() + " people", S.search_participants,
-            (S.participant_query != "") & (S.matches.length() == 0),
-        ),
-        rx.el.div(
-            rx.el.div(
-                rx.cond(S.locked_reason != "", chat.locked_banner(S.locked_reason, S.regroup_links)),
-                _messages(),
-                chat.composer(
-                    on_submit=S.send, on_draft=S.draft_changed, counter=S.counter, problem=S.draft_problem,
-                    can_send=S.can_send, block_reason=S.send_block_reason, sending=S.sending,
-                    send_error=S.send_error, show_block=S.locked_reason == "",
-                ),
-                class_name="chat-main",
-            ),
-            chat.details_panel(S.contact_name, S.panel_open, S.toggle_panel, S.participants, S.number_text,
-                               S.created_text),
-            class_name="chat-body",
-        ),
-        class_name="chat-page",
-    )
-
-
 def page() -> rx.Component:
     S = GroupChatState
     return app_shell(
         rx.el.div(
             rx.match(
                 S.phase,
-                ("ready", _conversation()),
-                ("not_found", chat.state_message(
-                    "search-x", "Conversation not found",
-                    "This conversation does not exist, or you don't have access to it.",
-                    rx.link("Back to conversations", href="/"),
-                )),
-                ("signed_out", chat.state_message(
-                    "log-out", "You are signed out", "Sign in again to see this conversation.",
-                    rx.link("Sign in", href=LOGIN_ROUTE),
-                )),
-                ("error", chat.state_message(
-                    "triangle-alert", "Something went wrong", "", rx.callout(
-                        S.load_error, icon="triangle_alert", color_scheme="red", role="alert"),
-                )),
-                rx.center(rx.spinner(size="3"), rx.text("Loading conversation…", size="2", color_scheme="gray"),
-                          padding="4rem", gap="0.75rem", role="status", aria_label="Loading conversation"),
+                ("ready", chat_panels.conversation(S)),
+                ("not_found", chat.not_found_message()),
+                ("signed_out", chat.signed_out_message(LOGIN_ROUTE)),
+                ("error", chat.load_error_message(S.load_error)),
+                chat.loading_message(),
             ),
             on_unmount=S.leave,
         ),

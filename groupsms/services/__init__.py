@@ -1,8 +1,18 @@
 """Services: the only code that writes. Each public function takes the acting user first, checks
 access, validates with the domain and writes in one transaction."""
 
+from groupsms.services import (
+    contacts,
+    groups,
+    imports,
+    messages,
+    numbers,
+    phones,
+    policy,
+    sessions,
+    users,
+)
 from groupsms.services._base import Actor
-from groupsms.services import contacts, groups, imports, messages, numbers, phones, policy, sessions, users
 
 SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones)
 

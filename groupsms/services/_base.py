@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from groupsms.access import policy
-from groupsms.access import scopes
+from groupsms.access import policy, scopes
 from groupsms.access.fetch import location_user
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import Forbidden, NotAuthenticated, ValidationError

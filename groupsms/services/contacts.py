@@ -15,7 +15,15 @@ from groupsms.domain.phones import digits, format_display, is_us_ca
 from groupsms.errors import ValidationError
 from groupsms.models import Contact, Group, utcnow
 from groupsms.services._base import (
-    Actor, acting_user, audit, clean_assignee, clean_bool, clean_limit, clean_phone, clean_query, clean_text,
+    Actor,
+    acting_user,
+    audit,
+    clean_assignee,
+    clean_bool,
+    clean_limit,
+    clean_phone,
+    clean_query,
+    clean_text,
     require,
 )
 from groupsms.services._dnd import set_dnd

@@ -11,14 +11,35 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.access import policy, scopes
-from groupsms.access.fetch import access_contact, access_group, access_number, can_use_number, clean_id
+from groupsms.access.fetch import (
+    access_contact,
+    access_group,
+    access_number,
+    can_use_number,
+    clean_id,
+)
 from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import filter_participants
 from groupsms.errors import DuplicateGroup, FieldError, NotFound, ValidationError
-from groupsms.models import BusinessNumber, Contact, Group, GroupRead, Message, Participant, User, utcnow
+from groupsms.models import (
+    BusinessNumber,
+    Contact,
+    Group,
+    GroupRead,
+    Message,
+    Participant,
+    User,
+    utcnow,
+)
 from groupsms.services._base import (
-    Actor, acting_user, audit, clean_bool, clean_limit, clean_query, require,
+    Actor,
+    acting_user,
+    audit,
+    clean_bool,
+    clean_limit,
+    clean_query,
+    require,
 )
 from groupsms.services._dnd import active_group_clause, effective_lock
 from groupsms.services.contacts import _search_clause

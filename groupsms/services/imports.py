@@ -29,7 +29,15 @@ from groupsms import db
 from groupsms.access import scopes
 from groupsms.errors import GroupsmsError, ValidationError
 from groupsms.models import Contact, User, utcnow
-from groupsms.services._base import Actor, acting_user, audit, clean_assignee, clean_phone, clean_text, require
+from groupsms.services._base import (
+    Actor,
+    acting_user,
+    audit,
+    clean_assignee,
+    clean_phone,
+    clean_text,
+    require,
+)
 from groupsms.services._dnd import set_dnd
 
 __all__ = ["ImportReport", "import_contacts_csv", "MAX_CSV_BYTES", "MAX_CSV_ROWS"]

@@ -19,7 +19,16 @@ from groupsms.domain.phones import format_display
 from groupsms.domain.segments import check_message_text, count_segments
 from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.messaging import notify, outbox, relay
-from groupsms.models import BusinessNumber, Contact, Delivery, Group, Message, Participant, User, utcnow
+from groupsms.models import (
+    BusinessNumber,
+    Contact,
+    Delivery,
+    Group,
+    Message,
+    Participant,
+    User,
+    utcnow,
+)
 from groupsms.services._base import Actor, acting_user, audit, clean_limit, require
 from groupsms.services._dnd import active_group_clause, number_opted_out
 from groupsms.services.groups import _send_block_reason

@@ -15,7 +15,14 @@ from groupsms.access.fetch import location_number, location_user
 from groupsms.domain.phones import PhoneError, format_display, is_us_ca, normalize
 from groupsms.errors import ValidationError
 from groupsms.models import BusinessNumber, NumberAssignment
-from groupsms.services._base import Actor, acting_user, audit, clean_bool, clean_text, require
+from groupsms.services._base import (
+    Actor,
+    acting_user,
+    audit,
+    clean_bool,
+    clean_text,
+    require,
+)
 
 __all__ = ["NumberView", "list_numbers", "create_number", "set_default_number", "assign_number"]
 

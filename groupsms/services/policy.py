@@ -10,7 +10,14 @@ from typing import Any
 from groupsms import db
 from groupsms.access import policy
 from groupsms.errors import ValidationError
-from groupsms.services._base import Actor, acting_user, audit, clean_bool, clean_choice, require
+from groupsms.services._base import (
+    Actor,
+    acting_user,
+    audit,
+    clean_bool,
+    clean_choice,
+    require,
+)
 
 __all__ = ["PermissionRow", "list_role_permissions", "set_role_permission"]
 

@@ -13,7 +13,14 @@ from groupsms.access.fetch import location_user
 from groupsms.errors import ValidationError
 from groupsms.models import DATA_ACCESS, ROLES, AuthSession, User
 from groupsms.security import check_password_strength, hash_password
-from groupsms.services._base import Actor, acting_user, audit, clean_choice, clean_text, require
+from groupsms.services._base import (
+    Actor,
+    acting_user,
+    audit,
+    clean_choice,
+    clean_text,
+    require,
+)
 
 __all__ = [
     "UserView",

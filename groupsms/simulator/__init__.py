@@ -11,7 +11,13 @@
 """
 
 from groupsms.simulator.cli import main
-from groupsms.simulator.core import ReceivedSms, SentSms, Simulator, SmsRequestRecord, WebhookError
+from groupsms.simulator.core import (
+    ReceivedSms,
+    SentSms,
+    Simulator,
+    SmsRequestRecord,
+    WebhookError,
+)
 from groupsms.simulator.webhooks import WebhookRecord
 
 __all__ = [

@@ -22,9 +22,19 @@ from pathlib import Path
 
 from groupsms.messaging.signatures import METHODS
 from groupsms.simulator import texts
-from groupsms.simulator.records import ReceivedSms, SentSms, SmsRequestRecord, WebhookError
+from groupsms.simulator.records import (
+    ReceivedSms,
+    SentSms,
+    SmsRequestRecord,
+    WebhookError,
+)
 from groupsms.simulator.server import SimulatorHTTPServer
-from groupsms.simulator.sms_api import HTTP_FAULT, POST_READ_FAULTS, PRE_READ_FAULTS, SmsApi
+from groupsms.simulator.sms_api import (
+    HTTP_FAULT,
+    POST_READ_FAULTS,
+    PRE_READ_FAULTS,
+    SmsApi,
+)
 from groupsms.simulator.tls import SimulatorCertificates
 from groupsms.simulator.webhooks import (
     DEFAULT_WEBHOOK_METHOD,

@@ -8,7 +8,14 @@ import pytest
 from sqlmodel import select
 
 from groupsms import cli, db, loadfile
-from groupsms.models import AuditEvent, BusinessNumber, Contact, Location, NumberAssignment, User
+from groupsms.models import (
+    AuditEvent,
+    BusinessNumber,
+    Contact,
+    Location,
+    NumberAssignment,
+    User,
+)
 from groupsms.security import verify_password
 
 

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from groupsms.messaging.gateway import MAX_CLIENT_REF, STATUS_NAMES, STATUS_OUTCOMES, SendRequest
+from groupsms.messaging.gateway import (
+    MAX_CLIENT_REF,
+    STATUS_NAMES,
+    STATUS_OUTCOMES,
+    SendRequest,
+)
 from groupsms.messaging.signatures import verify_params
 from groupsms.messaging.vonage_gateway import VonageGateway
 from groupsms.simulator import Simulator

@@ -16,9 +16,19 @@ from sqlmodel import SQLModel
 
 from groupsms import db
 from groupsms.errors import Forbidden, NotAuthenticated, NotFound
-from groupsms.services import SERVICE_MODULES, contacts, groups, messages, numbers, policy, sessions, users
+from groupsms.services import (
+    SERVICE_MODULES,
+    contacts,
+    groups,
+    imports,
+    messages,
+    numbers,
+    phones,
+    policy,
+    sessions,
+    users,
+)
 from tests.services.conftest import pick
-from groupsms.services import imports, phones
 from tests.services.test_phones import with_fake_simulator
 
 ROLES = ("admin", "full", "assigned", "other", "nobody")

@@ -10,14 +10,19 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from argon2 import PasswordHasher
-
 from groupsms import db, security
 from groupsms.access import policy as access_policy
-from groupsms.errors import AuthError, Forbidden, NotAuthenticated, NotFound, ValidationError
+from groupsms.errors import (
+    AuthError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ValidationError,
+)
 from groupsms.models import AuditEvent, AuthSession, LoginAttempt, User, utcnow
 from groupsms.services import Actor, contacts, groups, policy, sessions, users
 from tests.services.conftest import PASSWORD

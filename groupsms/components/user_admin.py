@@ -1,0 +1,205 @@
+"""/users, the admin's view: the users of the location and the role permission table (E9).
+
+Pure layout: the functions that show the page's vars take its state class (`s`), so this module
+never imports the page (which imports it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+from groupsms.components import forms
+from groupsms.security import MIN_PASSWORD_LENGTH
+from groupsms.services.policy import PermissionRow
+
+MAX_EMAIL = 254
+MAX_NAME = 200
+ROLE_LABELS = {"admin": "Admin", "user": "User"}
+ACCESS_LABELS = {"all": "All data", "assigned": "Assigned data only"}
+
+
+@dataclasses.dataclass
+class UserRow:
+    id: int
+    name: str
+    email: str
+    role: str
+    data_access: str
+    is_me: bool
+    active: bool
+
+
+@dataclasses.dataclass
+class PermissionCell:
+    key: str  # "contact:write" (what the browser sends back)
+    description: str
+    admin: bool
+    user: bool
+
+
+def permission_cell(p: PermissionRow) -> PermissionCell:
+    return PermissionCell(f"{p.obj}:{p.act}", p.description, "admin" in p.roles, "user" in p.roles)
+
+
+def _choices(labels: dict[str, str]) -> list[rx.Component]:
+    return [forms.option(label, value) for value, label in labels.items()]
+
+
+def _user_item(row: UserRow, s: Any) -> rx.Component:
+    return rx.el.li(
+        rx.flex(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(row.name, size="3", as_="h3"),
+                    rx.cond(row.is_me, rx.badge("You", variant="soft")),
+                    rx.cond(~row.active, rx.badge("Inactive", color_scheme="gray")),
+                    spacing="2", align="center", wrap="wrap",
+                ),
+                rx.text(row.email, size="2", color_scheme="gray", class_name="preview"),
+                spacing="1", min_width="0",
+            ),
+            rx.spacer(),
+            rx.flex(
+                rx.vstack(
+                    rx.el.label("Role", html_for="role-" + row.id.to_string(), class_name="field-label"),
+                    forms.native_select("role-" + row.id.to_string(), "role", _choices(ROLE_LABELS),
+                                        value=row.role, aria_label="Role of " + row.name,
+                                        on_change=lambda v: s.set_role(row.id, v)),
+                    spacing="1",
+                ),
+                rx.vstack(
+                    rx.el.label("Data access", html_for="access-" + row.id.to_string(), class_name="field-label"),
+                    forms.native_select("access-" + row.id.to_string(), "data_access", _choices(ACCESS_LABELS),
+                                        value=row.data_access, aria_label="Data access of " + row.name,
+                                        on_change=lambda v: s.set_data_access(row.id, v)),
+                    spacing="1",
+                ),
+                rx.button(rx.icon("key-round", size=14), "Reset password", variant="soft", size="2",
+                          aria_label="Reset password of " + row.name, on_click=s.open_password(row.id)),
+                class_name="user-controls",
+            ),
+            direction={"initial": "column", "md": "row"},
+            gap="3",
+            align={"initial": "start", "md": "center"},
+            width="100%",
+        ),
+        aria_label=row.name,
+        class_name="admin-item",
+    )
+
+
+def _permission_row(cell: PermissionCell, s: Any) -> rx.Component:
+    def box(role: str, checked: rx.Var) -> rx.Component:
+        return rx.el.td(
+            rx.checkbox(
+                checked=checked,
+                on_change=lambda value: s.set_permission(cell.key, role, value),
+                aria_label=f"{ROLE_LABELS[role]}: " + cell.description,
+            ),
+            class_name="perm-cell",
+        )
+
+    return rx.el.tr(
+        rx.el.th(cell.description, rx.el.div(cell.key, class_name="perm-key"), scope="row"),
+        box("admin", cell.admin),
+        box("user", cell.user),
+    )
+
+
+def _permissions(s: Any) -> rx.Component:
+    return rx.vstack(
+        rx.heading("Role permissions", size="5", as_="h2"),
+        rx.text("What each role may do in this location. Changes apply at once, in every open browser.",
+                size="2", color_scheme="gray"),
+        forms.done_notice(s.policy_notice),
+        forms.error_notice(s.policy_error),
+        rx.box(
+            rx.el.table(
+                rx.el.caption("Role permissions", class_name="visually-hidden"),
+                rx.el.thead(rx.el.tr(
+                    rx.el.th("Permission", scope="col"),
+                    rx.el.th("Admin", scope="col", class_name="perm-cell"),
+                    rx.el.th("User", scope="col", class_name="perm-cell"),
+                )),
+                rx.el.tbody(rx.foreach(s.permissions, lambda cell: _permission_row(cell, s))),
+                class_name="perm-table",
+            ),
+            width="100%",
+            overflow_x="auto",
+        ),
+        spacing="3", width="100%",
+    )
+
+
+def _create_dialog(s: Any) -> rx.Component:
+    return forms.dialog(
+        "New user",
+        "They sign in with this email and password.",
+        s.create_open,
+        s.close_create,
+        rx.form(
+            rx.vstack(
+                forms.text_field("Email", "user-email", "email", type="email", required=True,
+                                 max_length=MAX_EMAIL, auto_complete="off"),
+                forms.text_field("Name", "user-name", "name", required=True, max_length=MAX_NAME,
+                                 auto_complete="off"),
+                forms.text_field("Password", "user-password", "password", type="password", required=True,
+                                 auto_complete="new-password", hint=f"At least {MIN_PASSWORD_LENGTH} characters"),
+                rx.flex(
+                    forms.field("Role", "user-role", forms.native_select(
+                        "user-role", "role", _choices(ROLE_LABELS), default_value="user")),
+                    forms.field("Data access", "user-access", forms.native_select(
+                        "user-access", "data_access", _choices(ACCESS_LABELS), default_value="assigned")),
+                    gap="3", width="100%", direction={"initial": "column", "sm": "row"},
+                ),
+                forms.error_notice(s.create_error),
+                forms.dialog_buttons("Create user", s.close_create(False)),
+                spacing="3", width="100%",
+            ),
+            on_submit=s.create_user,
+            reset_on_submit=False,
+        ),
+    )
+
+
+def _password_dialog(s: Any) -> rx.Component:
+    return forms.dialog(
+        "Reset password of " + s.password_name,
+        "Their open sessions end: they sign in again with the new password.",
+        s.password_open,
+        s.close_password,
+        rx.form(
+            rx.vstack(
+                forms.text_field("New password", "reset-password", "password", type="password", required=True,
+                                 auto_complete="new-password", hint=f"At least {MIN_PASSWORD_LENGTH} characters"),
+                forms.error_notice(s.password_error),
+                forms.dialog_buttons("Set password", s.close_password(False)),
+                spacing="3", width="100%",
+            ),
+            on_submit=s.reset_password,
+            reset_on_submit=True,
+        ),
+    )
+
+
+def admin_view(s: Any) -> rx.Component:
+    return rx.vstack(
+        forms.page_header(
+            "Users & access",
+            "Who can sign in, their role, and whether they see all data or only what is assigned to them.",
+            rx.button(rx.icon("user-plus", size=16), "New user", on_click=s.open_create),
+        ),
+        forms.done_notice(s.notice),
+        forms.error_notice(s.error),
+        forms.error_notice(s.load_error),
+        rx.heading("Users", size="5", as_="h2", class_name="visually-hidden"),
+        rx.el.ul(rx.foreach(s.rows, lambda row: _user_item(row, s)), aria_label="Users", class_name="admin-list"),
+        rx.divider(margin_y="0.5rem"),
+        _permissions(s),
+        _create_dialog(s),
+        _password_dialog(s),
+        spacing="4", width="100%",
+    )
