@@ -3,12 +3,12 @@ arrives in the group through the simulator's signed inbound webhook (and is rela
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from groupsms.simulator.testing import wait_until
 from tests.e2e.conftest import RunningApp
 
 ADMIN, ADMIN_PASSWORD = "admin@acme.test", "admin-demo-pass"
@@ -57,16 +57,6 @@ def services(app_server: RunningApp) -> Iterator[Services]:
     running.engine.dispose()
 
 
-def _until(condition, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _open_handset(page: Page, name: str):
     page.get_by_role("list", name="Handsets").get_by_role("button", name=name).click()
     expect(page.get_by_role("heading", name=f"{name.split(' (')[0]}'s phone")).to_be_visible()
@@ -82,7 +72,7 @@ def _refresh_until_text(page: Page, handset: str, text: str) -> None:
         page.wait_for_timeout(300)
         return texts.count() > 0 and text in texts.inner_text()
 
-    _until(shown, what=f"{text!r} on {handset}'s phone")
+    wait_until(shown, timeout=15, interval=0.25, what=f"{text!r} on {handset}'s phone")
 
 
 def test_e10_phones_show_group_texts_and_replies_reach_the_group(
@@ -107,7 +97,7 @@ def test_e10_phones_show_group_texts_and_replies_reach_the_group(
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_role("status")).to_contain_text(f"Sent as {SOFIA}")
     expect(texts).to_contain_text(REPLY_TEXT)
-    _until(lambda: REPLY_TEXT in services.bodies(group_id), what="the reply stored in the group")
+    wait_until(lambda: REPLY_TEXT in services.bodies(group_id), timeout=15, what="the reply stored in the group")
 
     # Relayed to the other participant, attributed by first name (R5).
     _refresh_until_text(page, ETHAN_PHONE, f"Sofia: {REPLY_TEXT}")
