@@ -52,21 +52,21 @@ def access_number(session: Session, user: User, number_id: Any) -> BusinessNumbe
     return number
 
 
+def _in_location(session: Session, user: User, model: type, value: Any, what: str):
+    row = session.get(model, clean_id(value, what))
+    if row is None or row.location_id != user.location_id:
+        raise NotFound(what)
+    return row
+
+
 def location_number(session: Session, user: User, number_id: Any) -> BusinessNumber:
     """Any number of the user's location (for managing numbers, not for sending)."""
-    nid = clean_id(number_id, "Number")
-    number = session.get(BusinessNumber, nid)
-    if number is None or number.location_id != user.location_id:
-        raise NotFound("Number")
-    return number
+    return _in_location(session, user, BusinessNumber, number_id, "Number")
 
 
 def location_user(session: Session, user: User, user_id: Any) -> User:
-    uid = clean_id(user_id, "User")
-    other = session.get(User, uid)
-    if other is None or other.location_id != user.location_id:
-        raise NotFound("User")
-    return other
+    """A user of the same location."""
+    return _in_location(session, user, User, user_id, "User")
 
 
 def can_use_number(session: Session, user: User, number_id: int) -> bool:
