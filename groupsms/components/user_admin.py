@@ -13,6 +13,7 @@ import reflex as rx
 
 from groupsms.components import forms
 from groupsms.security import MIN_PASSWORD_LENGTH
+from groupsms.services.audit import AuditEntry
 from groupsms.services.policy import PermissionRow
 
 MAX_EMAIL = 254
@@ -38,6 +39,41 @@ class PermissionCell:
     description: str
     admin: bool
     user: bool
+
+
+@dataclasses.dataclass
+class AuditRow:
+    when: str
+    actor: str
+    action: str
+    detail: str
+
+
+def audit_row(e: AuditEntry) -> AuditRow:
+    action = e.action.replace(".", " ").replace("_", " ")
+    return AuditRow(e.at.strftime("%Y-%m-%d %H:%M UTC"), e.actor, f"{action} ({e.object})", e.detail)
+
+
+def _audit_log(s: Any) -> rx.Component:
+    """E8: who changed what, newest first."""
+    return rx.vstack(
+        rx.heading("Recent changes", size="5", as_="h2"),
+        rx.text("Who created groups, sent messages, and changed contacts, numbers, users and permissions.",
+                size="2", color_scheme="gray"),
+        rx.box(
+            rx.el.table(
+                rx.el.caption("Recent changes", class_name="visually-hidden"),
+                rx.el.thead(rx.el.tr(*(rx.el.th(h, scope="col") for h in ("When", "Who", "What", "Details")))),
+                rx.el.tbody(rx.foreach(s.audit_rows, lambda r: rx.el.tr(
+                    rx.el.td(r.when), rx.el.td(r.actor), rx.el.td(r.action), rx.el.td(r.detail),
+                ))),
+                class_name="perm-table audit-table",
+            ),
+            width="100%",
+            overflow_x="auto",
+        ),
+        spacing="3", width="100%",
+    )
 
 
 def permission_cell(p: PermissionRow) -> PermissionCell:
@@ -199,6 +235,8 @@ def admin_view(s: Any) -> rx.Component:
         rx.el.ul(rx.foreach(s.rows, lambda row: _user_item(row, s)), aria_label="Users", class_name="admin-list"),
         rx.divider(margin_y="0.5rem"),
         _permissions(s),
+        rx.divider(margin_y="0.5rem"),
+        _audit_log(s),
         _create_dialog(s),
         _password_dialog(s),
         spacing="4", width="100%",

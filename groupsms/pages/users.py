@@ -15,15 +15,17 @@ from groupsms.components.user_admin import (
     MAX_EMAIL,
     MAX_NAME,
     ROLE_LABELS,
+    AuditRow,
     PermissionCell,
     UserRow,
     admin_view,
+    audit_row,
     permission_cell,
 )
 from groupsms.models import DATA_ACCESS, ROLES
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
-from groupsms.services import policy, users
+from groupsms.services import audit, policy, users
 
 _MAX_PASSWORD = 1024
 REFUSAL = "Only admins can manage users"
@@ -35,6 +37,7 @@ class UsersState(SessionState):
     load_error: str = ""
     rows: list[UserRow] = []
     permissions: list[PermissionCell] = []
+    audit_rows: list[AuditRow] = []
     error: str = ""
     notice: str = ""
     policy_error: str = ""
@@ -61,7 +64,7 @@ class UsersState(SessionState):
         return rx.redirect(LOGIN_ROUTE, replace=True)
 
     def _forget(self) -> None:
-        self.rows, self.permissions, self.allowed, self.loaded = [], [], False, False
+        self.rows, self.permissions, self.audit_rows, self.allowed, self.loaded = [], [], [], False, False
 
     async def _refresh(self, actor):
         # The page is for admins; the services check `user:manage` and `policy:manage` on every call.
@@ -71,7 +74,8 @@ class UsersState(SessionState):
             return None
         team = await call_service(users.list_users, actor)
         perms = await call_service(policy.list_role_permissions, actor)
-        if team.signed_out or perms.signed_out:
+        log = await call_service(audit.list_audit_events, actor)
+        if team.signed_out or perms.signed_out or log.signed_out:
             return self._to_login()
         self.allowed = True
         self.rows = [
@@ -79,6 +83,7 @@ class UsersState(SessionState):
             for u in (team.value if team.ok else [])
         ]
         self.permissions = [permission_cell(p) for p in perms.value] if perms.ok else []
+        self.audit_rows = [audit_row(e) for e in log.value] if log.ok else []
         self.load_error = team.error or perms.error
         self.loaded = True
         return None

@@ -2,6 +2,7 @@
 access, validates with the domain and writes in one transaction."""
 
 from groupsms.services import (
+    audit,
     contacts,
     groups,
     imports,
@@ -14,9 +15,9 @@ from groupsms.services import (
 )
 from groupsms.services._base import Actor
 
-SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones)
+SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit)
 
 __all__ = [
-    "Actor", "SERVICE_MODULES", "contacts", "groups", "imports", "messages", "numbers", "phones", "policy",
+    "Actor", "SERVICE_MODULES", "audit", "contacts", "groups", "imports", "messages", "numbers", "phones", "policy",
     "sessions", "users",
 ]

@@ -18,6 +18,7 @@ from groupsms import db
 from groupsms.errors import Forbidden, NotAuthenticated, NotFound
 from groupsms.services import (
     SERVICE_MODULES,
+    audit,
     contacts,
     groups,
     imports,
@@ -130,6 +131,9 @@ MATRIX: dict[str, Row] = {
     "messages.list_needs_routing": everyone(lambda w, a, g, x=None: messages.list_needs_routing(a)),
     "messages.assign_inbound": acme_only(
         call=lambda w, a, g, x=None: messages.assign_inbound(a, x, g), setup=lambda w, g: _needs_routing(w, g)
+    ),
+    "audit.list_audit_events": Row(
+        lambda w, a, g, x=None: audit.list_audit_events(a), full=Forbidden, assigned=Forbidden, other=OK,
     ),
     "policy.list_role_permissions": Row(
         lambda w, a, g, x=None: policy.list_role_permissions(a), full=Forbidden, assigned=Forbidden, other=OK,

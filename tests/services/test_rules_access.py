@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from groupsms import db
-from groupsms.errors import NotFound, ValidationError
+from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.models import AuditEvent, BusinessNumber, Group, User
 from groupsms.services import contacts, groups, numbers, policy, users
 from tests.services.conftest import pick
@@ -375,3 +375,17 @@ def test_e11_duplicate_of_a_group_the_user_cannot_see_is_not_offered(world):
     assert preview.duplicate_group_id in (None, *visible(world.actors["bo"]))
     gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
     assert gid in visible(world.actors["bo"])
+
+
+def test_e8_audit_log_shows_who_changed_what_in_the_location_only(world):
+    from groupsms.services import audit, users
+
+    users.set_user_role(world.actors["ada"], world.users["bo"], "admin")
+    groups.create_group(world.actors["dana"], world.numbers["main"], pick(world, "carla", "dan"))
+    users.set_user_role(world.actors["zed"], world.users["zed"], "admin")  # birch: no change, no event
+    entries = audit.list_audit_events(world.actors["ada"])
+    assert [(e.actor, e.action) for e in entries[:2]] == [("Dana Full", "group.created"), ("Ada Admin", "user.role_changed")]
+    assert "new: admin" in entries[1].detail and "old: user" in entries[1].detail
+    assert all(e.actor != "Zed Birch" for e in entries)
+    with pytest.raises(Forbidden):
+        audit.list_audit_events(world.actors["dana"])
