@@ -70,7 +70,10 @@ def _audit_log(s: Any) -> rx.Component:
                 class_name="perm-table audit-table",
             ),
             width="100%",
-            overflow_x="auto",
+            overflow="auto",
+            max_height="28rem",
+            tab_index=0,  # scrollable by keyboard
+            aria_label="Recent changes, scrollable",
         ),
         spacing="3", width="100%",
     )

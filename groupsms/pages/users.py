@@ -74,7 +74,7 @@ class UsersState(SessionState):
             return None
         team = await call_service(users.list_users, actor)
         perms = await call_service(policy.list_role_permissions, actor)
-        log = await call_service(audit.list_audit_events, actor)
+        log = await call_service(audit.list_audit_events, actor, 20)
         if team.signed_out or perms.signed_out or log.signed_out:
             return self._to_login()
         self.allowed = True
