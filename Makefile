@@ -64,7 +64,7 @@ test-fast: install
 test-e2e: install chromium
 	"$(PY)" -m pytest tests/e2e
 
-# Playwright drives Debian's chromium: `playwright install` downloads browsers, which fails here.
+# Playwright drives Debian's chromium: Playwright's own browser download cannot work here.
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \

@@ -3,7 +3,7 @@
 The app runs as `make run` runs it: `reflex run --env prod` in a subprocess (its own event loop,
 granian workers, the production frontend build), on a free port, with a fresh SQLite database that
 the `groupsms` CLI migrates and fills with the demo. Playwright drives Debian's chromium
-(`playwright install` downloads browsers, which fails on these machines).
+(Playwright's own browser download cannot work on these machines).
 
 Run them in their own pytest process: `make test` does (`pytest tests/e2e`).
 """
