@@ -13,6 +13,7 @@ from typing import Any
 
 import reflex as rx
 
+from groupsms.components import forms
 from groupsms.services.messages import DeliveryView, MessageView
 
 MESSAGES_ID = "chat-messages"
@@ -25,17 +26,25 @@ CHAT_SCROLL_JS = f"""
   const list = document.getElementById("{MESSAGES_ID}");
   if (!list || list.__groupsmsScroll) return;
   list.__groupsmsScroll = true;
-  let pinned = true, last = 0;
+  let pinned = true, last = 0, userAt = 0;
   const toBottom = () => {{ list.scrollTop = list.scrollHeight; }};
+  // Only the reader's own scrolling counts: re-renders also move scrollTop (the browser clamps it).
+  const mark = () => {{ userAt = Date.now(); }};
+  for (const type of ["wheel", "touchmove", "keydown", "pointerdown"]) {{
+    list.addEventListener(type, mark, {{passive: true}});
+  }}
   list.addEventListener("scroll", () => {{
     const up = list.scrollTop < last;
     last = list.scrollTop;
+    if (Date.now() - userAt > 1000) return;
     pinned = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     if (!up || list.scrollTop > 120) return;
     const more = document.getElementById("{LOAD_EARLIER_ID}");
     if (more && !more.disabled) more.click();
   }});
-  new MutationObserver(() => {{ if (pinned) toBottom(); }}).observe(list, {{childList: true, subtree: true}});
+  const stick = () => {{ if (pinned) toBottom(); }};
+  new MutationObserver(stick).observe(list, {{childList: true, subtree: true}});
+  if (list.firstElementChild) new ResizeObserver(stick).observe(list.firstElementChild);  // late layout
   toBottom();
 }})()
 """
@@ -195,20 +204,8 @@ def message_bubble(
 
 
 def state_message(icon: str, title: str, text: str, *extra: rx.Component) -> rx.Component:
-    """A centered empty / not found / error state."""
-    return rx.center(
-        rx.vstack(
-            rx.icon(icon, size=40, color=rx.color("gray", 8)),
-            rx.heading(title, size="5", as_="h1"),
-            rx.text(text, color_scheme="gray", size="2", text_align="center"),
-            *extra,
-            align="center",
-            spacing="3",
-            max_width="28rem",
-        ),
-        padding="4rem 1rem",
-        width="100%",
-    )
+    """The chat page's empty, not found and error states."""
+    return forms.empty_state(icon, title, text, *extra, page_level=True)
 
 
 def message_log(s: Any) -> rx.Component:

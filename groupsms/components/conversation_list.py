@@ -12,6 +12,7 @@ from typing import Any
 
 import reflex as rx
 
+from groupsms.components import forms
 from groupsms.components.create_group import CreateGroupState
 from groupsms.services.groups import GroupSummary
 from groupsms.services.messages import RoutingItem
@@ -322,22 +323,11 @@ def _group_item(row: GroupRow) -> rx.Component:
 
 
 def _empty_state() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("messages-square", size=40, color=rx.color("gray", 8)),
-            rx.heading("No group conversations yet", size="4", as_="h2"),
-            rx.text(
-                "Create a group from “Create a new message” → “Group Message”. Groups you create, "
-                "or that include contacts you can see, show up here.",
-                color_scheme="gray",
-                size="2",
-                text_align="center",
-            ),
-            align="center",
-            spacing="2",
-        ),
-        padding="3rem 1rem",
-        width="100%",
+    return forms.empty_state(
+        "messages-square",
+        "No group conversations yet",
+        "Create a group from “Create a new message” → “Group Message”. Groups you create, "
+        "or that include contacts you can see, show up here.",
     )
 
 

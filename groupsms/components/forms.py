@@ -134,16 +134,19 @@ def done_notice(message: rx.Var) -> rx.Component:
     )
 
 
-def empty_state(icon: str, title: str, text: Any) -> rx.Component:
+def empty_state(icon: str, title: str, text: Any, *extra: rx.Component, page_level: bool = False) -> rx.Component:
+    """A centered empty, not found or error state; `page_level` when it is all the page shows."""
     return rx.center(
         rx.vstack(
-            rx.icon(icon, size=36, color=rx.color("gray", 8)),
-            rx.heading(title, size="4", as_="h2"),
+            rx.icon(icon, size=40 if page_level else 36, color=rx.color("gray", 8)),
+            rx.heading(title, size="5" if page_level else "4", as_="h1" if page_level else "h2"),
             rx.text(text, color_scheme="gray", size="2", text_align="center"),
+            *extra,
             align="center",
-            spacing="2",
+            spacing="3" if page_level else "2",
+            max_width="28rem",
         ),
-        padding="2.5rem 1rem",
+        padding="4rem 1rem" if page_level else "2.5rem 1rem",
         width="100%",
     )
 
