@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 ROLES = ("admin", "user")
 DATA_ACCESS = ("all", "assigned")
 WHICH = ("primary", "secondary")
-DELIVERY_STATUSES = ("queued", "sent", "delivered", "failed")
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "failed", "unconfirmed")
 
 
 def utcnow() -> datetime:
@@ -62,6 +62,8 @@ class User(SQLModel, table=True):
     data_access: str = Field(default="assigned", max_length=16)
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)
+    # Set when the user changes their own password: loading the demo or a load file again keeps it.
+    password_changed_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -78,11 +80,12 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed sign-ins, for throttling by email."""
+    """Failed sign-ins, for throttling by email, by client and install-wide."""
 
     __tablename__ = "login_attempt"
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
+    client: str | None = Field(default=None, max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -96,6 +99,20 @@ class BusinessNumber(SQLModel, table=True):
     label: str = Field(default="", max_length=100)
     is_default: bool = Field(default=False)
     sms_capable: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderNumber(SQLModel, table=True):
+    """A number the provider account owns (Vonage Numbers API, or the simulator's). Install-wide:
+    only the install owner gives one to a location, which makes it a BusinessNumber there."""
+
+    __tablename__ = "provider_number"
+    id: int | None = Field(default=None, primary_key=True)
+    e164: str = Field(max_length=16, unique=True)
+    source: str = Field(default="vonage", max_length=16)  # vonage | simulator | manual
+    country: str = Field(default="", max_length=2)
+    sms_capable: bool = Field(default=True)
+    synced_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -168,6 +185,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("direction IN ('outbound', 'inbound')", name="ck_message_direction"),
         Index("ix_message_group_created", "group_id", "created_at"),
+        # One compose sends one message: a repeated send event with the same key finds the first.
+        UniqueConstraint("sender_user_id", "client_key", name="uq_message_client_key"),
     )
     id: int | None = Field(default=None, primary_key=True)
     location_id: int = _fk("location.id")
@@ -186,6 +205,14 @@ class Message(SQLModel, table=True):
     status: str = Field(default="queued", max_length=16)
     # The provider's id for an inbound SMS (joined parts: "concat:<msisdn>:<ref>"): stored once.
     provider_ref: str | None = Field(default=None, max_length=120, unique=True)
+    # The single-use key of the compose that sent it (outbound typed in the app).
+    client_key: str | None = Field(default=None, max_length=64)
+    # A long inbound SMS shown with the parts that arrived after the wait ran out (E6).
+    incomplete: bool = Field(default=False)
+    # Why it was not (fully) relayed or what is special about it, shown to the business.
+    notice: str | None = Field(default=None, max_length=300)
+    # An inbound text outside any group that someone dismissed from "Other texts".
+    dismissed_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -195,16 +222,24 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "delivery"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('queued', 'sent', 'delivered', 'failed')", name="ck_delivery_status"
+            "status IN ('queued', 'sent', 'delivered', 'failed', 'unconfirmed')", name="ck_delivery_status"
         ),
         Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_lane", "lane", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = _fk("message.id")
     participant_id: int | None = _fk("participant.id", nullable=True)
     to_e164: str = Field(max_length=16)
     status: str = Field(default="queued", max_length=16)
+    # Sends to one recipient from one business number go out one at a time, in id order:
+    # "<business number id>:<E.164>".
+    lane: str = Field(default="", max_length=40)
+    # 0: opt-out confirmations, HELP replies and relays; 1: sends typed in the app.
+    priority: int = Field(default=1)
     attempts: int = Field(default=0)
+    # Sends whose outcome was unknown (timeout, dropped connection, 5xx, unreadable answer).
+    ambiguous_attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_until: datetime | None = Field(default=None)
     claimed_by: str | None = Field(default=None, max_length=64)
@@ -213,6 +248,9 @@ class Delivery(SQLModel, table=True):
     provider_message_ids: str = Field(default="", max_length=500)
     # Receipt status per provider message id (a long SMS has several parts): JSON object.
     part_statuses: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # How many parts the provider accepted, and the price of each part: JSON object.
+    parts_accepted: int = Field(default=0)
+    part_prices: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     price: str | None = Field(default=None, max_length=32)
     error_code: str | None = Field(default=None, max_length=32)
     error_text: str | None = Field(default=None, max_length=500)
@@ -224,7 +262,10 @@ class InboundEvent(SQLModel, table=True):
     """A raw webhook call, stored before it is processed; unique per provider message id."""
 
     __tablename__ = "inbound_event"
-    __table_args__ = (UniqueConstraint("kind", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "provider_message_id"),
+        Index("ix_inbound_event_pending", "processed_at", "next_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # inbound | status
     provider_message_id: str = Field(max_length=100)
@@ -234,6 +275,29 @@ class InboundEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = Field(default=None)
     error: str | None = Field(default=None, max_length=500)
+    # Processing retries (E6 parts waiting, database errors): backoff, then an admin sees the error.
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None)
+    gave_up_at: datetime | None = Field(default=None)
+    # A part of a long SMS that was joined into this message (a reused concat-ref starts afresh).
+    consumed_by_message_id: int | None = Field(default=None)
+
+
+class OptOut(SQLModel, table=True):
+    """E1: a phone number that texted STOP to the location: no SMS goes to it from the location
+    (but the one confirmation) until it texts START. Whatever contact holds the number."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (UniqueConstraint("location_id", "e164"),)
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    e164: str = Field(max_length=16, index=True)
+    active: bool = Field(default=True)
+    keyword: str = Field(default="", max_length=32)  # what the number texted, normalised
+    via: str = Field(default="text", max_length=16)
+    opted_out_at: datetime = Field(default_factory=utcnow)
+    opted_in_at: datetime | None = Field(default=None)
+    confirmation_message_id: int | None = Field(default=None)
 
 
 class AuditEvent(SQLModel, table=True):

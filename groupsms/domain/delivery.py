@@ -6,6 +6,10 @@ import random
 from collections.abc import Iterable, Mapping
 
 QUEUED, SENT, DELIVERED, FAILED = "queued", "sent", "delivered", "failed"
+# The provider may or may not have accepted it and no receipt said which, after one resend (E3).
+UNCONFIRMED = "unconfirmed"
+# Delivery priority: automatic replies and relays first, then sends typed in the app.
+PRIORITY_REPLY, PRIORITY_TYPED = 0, 1
 PARTIAL = "partial"  # some recipients failed, the others got it
 NONE = "none"  # nothing to send (an inbound message that was not relayed)
 

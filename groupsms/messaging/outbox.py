@@ -21,12 +21,18 @@ def queue(
     *,
     opt_out_confirmation: bool = False,
 ) -> list[Delivery]:
-    """One delivery row per (participant id, E.164) recipient, due now."""
+    """One delivery row per (participant id, E.164) recipient, due now.
+
+    Relays and automatic replies (to an inbound text) go ahead of sends typed in the app; each row's
+    lane is its (business number, recipient) pair, which the worker sends one at a time, in order.
+    """
     now = utcnow()
+    priority = states.PRIORITY_TYPED if message.direction == "outbound" and message.routing != "system" else states.PRIORITY_REPLY
     rows = [
         Delivery(
             message_id=message.id, participant_id=pid, to_e164=e164, status=states.QUEUED,
             next_attempt_at=now, opt_out_confirmation=opt_out_confirmation,
+            lane=lane(message.business_number_id, e164), priority=priority,
         )
         for pid, e164 in recipients
     ]
@@ -36,6 +42,10 @@ def queue(
     s.flush()
     notify.wake_outbox(s)
     return rows
+
+
+def lane(business_number_id: int, to_e164: str) -> str:
+    return f"{business_number_id}:{to_e164}"
 
 
 def refresh_status(s: Session, message_id: int) -> str:
