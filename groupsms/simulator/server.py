@@ -145,7 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply)
 
     def do_GET(self) -> None:
-        self._send(Reply(405, {"error": "the simulator implements POST /sms/json"}))
+        path, _, query = self.path.partition("?")
+        if path == "/account/numbers" and self.command == "GET":  # the Numbers API: what the account owns
+            from groupsms.simulator.numbers_api import handle_owned_numbers
+
+            self._send(handle_owned_numbers(self.server.simulator, query, self.headers))
+            return
+        self._send(Reply(405, {"error": "the simulator implements POST /sms/json and GET /account/numbers"}))
 
     do_PUT = do_DELETE = do_PATCH = do_GET
 
