@@ -246,24 +246,38 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
             Delivery.provider_message_ids.contains(params["messageId"])).with_for_update()).first()
     if delivery is None:
         return _mark_done(event, "No delivery for this receipt")
-    status = states.RECEIPT_STATUS.get(params["status"].lower(), states.SENT)
     parts = json.loads(delivery.part_statuses or "{}")
-    parts[params["messageId"]] = status
-    delivery.part_statuses = json.dumps(parts, sort_keys=True)
-    if status == states.FAILED:
-        delivery.error_code = params.get("err-code") or delivery.error_code
-        delivery.error_text = f"Carrier reported {params['status'].lower()}"
+    ids = [i for i in delivery.provider_message_ids.split(",") if i]
     if delivery.status != states.QUEUED:
-        expected = len([i for i in delivery.provider_message_ids.split(",") if i])
-        delivery.status = states.combine_parts(parts, expected)
-    elif delivery.attempts and delivery.claimed_by is None:
-        # An attempt that got no answer was accepted after all: settle it, so it is not resent.
-        delivery.status = states.combine_parts(parts, len(parts))
-        delivery.provider_message_ids = ",".join(sorted(parts))[:500]
-        delivery.error_code = delivery.error_text = None
-    # else: the send result is still on its way and settles the status when it lands
-    if params.get("price") and not delivery.price:
-        delivery.price = params["price"][:32]
+        accepted = max(delivery.parts_accepted or 0, len(ids))
+        receipt = states.apply_receipt(
+            status=delivery.status, part_statuses=parts, part_prices=json.loads(delivery.part_prices or "{}"),
+            error_code=delivery.error_code, error_text=delivery.error_text, price=delivery.price,
+            message_id=params["messageId"], receipt_status=params["status"], receipt_error=params.get("err-code"),
+            receipt_price=params.get("price"), expected_parts=max(len(ids), 1), accepted_parts=max(accepted, 1),
+        )
+        delivery.part_statuses = json.dumps(receipt.part_statuses, sort_keys=True)
+        delivery.part_prices = json.dumps(receipt.part_prices, sort_keys=True)
+        delivery.status, delivery.price = receipt.status, receipt.price
+        delivery.error_code, delivery.error_text = receipt.error_code, receipt.error_text
+    else:
+        status = states.RECEIPT_STATUS.get(params["status"].lower(), states.SENT)
+        parts[params["messageId"]] = states.advance(parts.get(params["messageId"]), status)
+        delivery.part_statuses = json.dumps(parts, sort_keys=True)
+        if params.get("price") and states.sum_prices([params["price"]]):
+            prices = json.loads(delivery.part_prices or "{}")
+            prices.setdefault(params["messageId"], params["price"][:32])
+            delivery.part_prices = json.dumps(prices, sort_keys=True)
+        if delivery.attempts and delivery.claimed_by is None:
+            # An attempt that got no answer was accepted after all: settle it, so it is not resent.
+            delivery.status = states.combine_parts(parts, len(parts))
+            delivery.provider_message_ids = ",".join(sorted(parts))[:500]
+            delivery.error_code = delivery.error_text = None
+            if parts[params["messageId"]] == states.FAILED:
+                delivery.error_code = (params.get("err-code") or params["status"].lower())[:32]
+                delivery.error_text = f"Carrier reported {params['status'].lower()}"
+            delivery.price = states.sum_prices(json.loads(delivery.part_prices or "{}").values())
+        # else: the send result is still on its way and settles the status when it lands
     delivery.updated_at = utcnow()
     s.add(delivery)
     s.flush()
