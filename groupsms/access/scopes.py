@@ -6,7 +6,7 @@ own filters. Admins and users with full data access see the whole location.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, not_, or_
+from sqlalchemy import and_, exists, not_, or_, true
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -72,3 +72,14 @@ def group_visibility_clause(user: User):
 
 def groups_for(user: User) -> SelectOfScalar[Group]:
     return select(Group).where(group_visibility_clause(user))
+
+
+def sender_visible_clause(user: User, e164_column):
+    """The phone number in `e164_column` is held by a contact the user may see (R11). Users with
+    full data access see every sender, held by a contact or not."""
+    if has_full_data_access(user):
+        return true()
+    visible = contacts_for(user).where(
+        or_(Contact.primary_phone == e164_column, Contact.secondary_phone == e164_column)
+    )
+    return visible.exists()

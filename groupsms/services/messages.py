@@ -1,5 +1,5 @@
-"""Messages of a group: send (R4, R13), read a page of history, delivery details (E3), and the
-"needs routing" queue (E2)."""
+"""Messages of a group: send (R4, R13), read a page of history, delivery details (E3), the
+"needs routing" queue and the "Other texts" list (E2)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from groupsms import db
 from groupsms.access import scopes
 from groupsms.access.fetch import access_group, clean_id
+from groupsms.domain import keywords
 from groupsms.domain import routing as routes
 from groupsms.domain.attribution import short_labels
 from groupsms.domain.phones import format_display
@@ -36,7 +37,11 @@ from groupsms.services.groups import _send_block_reason
 __all__ = [
     "MessageView", "DeliveryView", "RoutingItem",
     "send_message", "list_messages", "message_deliveries", "list_needs_routing", "assign_inbound",
+    "count_needs_routing_for_others", "OtherText", "list_other_texts", "get_other_text", "dismiss_other_text",
 ]
+
+# Replies waiting for routing looked at per call: the queue is short (a person empties it).
+_ROUTING_SCAN = 500
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,22 @@ class RoutingItem:
     body: str
     received_at: datetime
     candidate_group_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OtherText:
+    """An inbound text from a number in no group (E2 "Other texts")."""
+
+    message_id: int
+    from_name: str  # a contact (of those the actor may see) with this number, else ""
+    from_display: str
+    number_id: int
+    number_display: str
+    number_label: str
+    body: str
+    received_at: datetime
+    contact_id: int | None  # that contact, for "Start a group"
+    which: str | None  # which of its numbers texted: primary | secondary
 
 
 def send_message(actor: Actor | None, group_id: Any, text: Any) -> int:
@@ -158,7 +179,15 @@ def message_deliveries(actor: Actor | None, message_id: Any) -> list[DeliveryVie
         ]
 
 
+# -- replies waiting for a person (E2 "needs routing") ----------------------------------------------
+#
+# A reply from a number that sits in several active groups on the same business number is never
+# guessed. Its text reveals what was said to one of those groups, so only a user who may see every
+# group on that number holding the sender (locked ones too: it may have been meant for one of them)
+# may read or route it. Anyone else who may use the number learns only that replies wait for an admin.
+
 def _candidates(s: Session, message: Message) -> list[int]:
+    """The active groups on the message's number that hold its sender: where it may be routed."""
     return sorted(s.exec(
         select(Group.id).join(Participant, Participant.group_id == Group.id).where(
             Group.business_number_id == message.business_number_id,
@@ -167,46 +196,189 @@ def _candidates(s: Session, message: Message) -> list[int]:
     ).all())
 
 
+def _may_route(s: Session, user: User, message: Message) -> bool:
+    """The user sees every group on the message's number that holds its sender, and there is one
+    to route it to."""
+    holding = set(s.exec(
+        select(Group.id).join(Participant, Participant.group_id == Group.id).where(
+            Group.business_number_id == message.business_number_id,
+            Group.location_id == message.location_id, Participant.e164 == message.from_e164,
+        )
+    ).all())
+    if not holding:
+        return False
+    if scopes.has_full_data_access(user):
+        return True
+    visible = set(s.exec(
+        select(Group.id).where(Group.id.in_(holding), scopes.group_visibility_clause(user))
+    ).all())
+    return visible == holding
+
+
+def _waiting(s: Session, user: User, limit: int | None = None) -> list[tuple[Message, BusinessNumber]]:
+    query = (
+        select(Message, BusinessNumber)
+        .join(BusinessNumber, BusinessNumber.id == Message.business_number_id)
+        .where(Message.routing == routes.NEEDS_ROUTING, Message.location_id == user.location_id,
+               scopes.number_access_clause(user))
+        .order_by(Message.id.desc())
+    )
+    return list(s.exec(query.limit(limit) if limit else query).all())
+
+
+def _sender_names(s: Session, user: User, senders: set[str]) -> dict[str, str]:
+    """E.164 → the name of a contact (of those the user may see) holding it."""
+    senders.discard(None)
+    if not senders:
+        return {}
+    names: dict[str, str] = {}
+    query = scopes.contacts_for(user).where(
+        or_(Contact.primary_phone.in_(senders), Contact.secondary_phone.in_(senders))
+    ).order_by(Contact.id)
+    for c in s.exec(query):
+        for e164 in (c.primary_phone, c.secondary_phone):
+            if e164 in senders:
+                names.setdefault(e164, c.name)
+    return names
+
+
 def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem]:
-    """E2: inbound messages waiting for a person to pick their group, on numbers the actor can use."""
+    """E2: replies waiting for a person to pick their group, that this user may read and route:
+    on numbers they may use (R12), from a sender all of whose groups there they may see (R11)."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
-        rows = s.exec(
-            select(Message, BusinessNumber)
-            .join(BusinessNumber, BusinessNumber.id == Message.business_number_id)
-            .where(Message.routing == routes.NEEDS_ROUTING, scopes.number_access_clause(user))
-            .order_by(Message.id.desc()).limit(clean_limit(limit))
-        ).all()
-        visible = set(s.exec(select(Group.id).where(scopes.group_visibility_clause(user))).all())
-        senders = {m.from_e164 for m, _ in rows}
-        names = {}
-        for c in s.exec(scopes.contacts_for(user).where(or_(Contact.primary_phone.in_(senders),
-                                                           Contact.secondary_phone.in_(senders)))):
-            for e164 in (c.primary_phone, c.secondary_phone):
-                names.setdefault(e164, c.name)
+        wanted = clean_limit(limit)
+        rows = [(m, n) for m, n in _waiting(s, user, _ROUTING_SCAN) if _may_route(s, user, m)][:wanted]
+        names = _sender_names(s, user, {m.from_e164 for m, _ in rows})
         return [
             RoutingItem(m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
-                        m.body, m.created_at, tuple(g for g in _candidates(s, m) if g in visible))
+                        m.body, m.created_at, tuple(_candidates(s, m)))
             for m, n in rows
         ]
 
 
+def count_needs_routing_for_others(actor: Actor | None) -> int:
+    """E2: how many replies on numbers this user may use wait for someone who may see all their
+    groups (an admin). A count only: no text, no sender."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        return sum(1 for m, _ in _waiting(s, user, _ROUTING_SCAN) if not _may_route(s, user, m))
+
+
 def assign_inbound(actor: Actor | None, message_id: Any, group_id: Any) -> None:
-    """E2: put a needs-routing message into one of its candidate groups, then store and relay it."""
+    """E2: put a needs-routing message into one of its candidate groups, then store and relay it.
+    Only a user who may read it (see `list_needs_routing`) may route it; for anyone else it is
+    not found."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         message = s.exec(
             select(Message).join(BusinessNumber, BusinessNumber.id == Message.business_number_id).where(
                 Message.id == clean_id(message_id, "Message"), Message.routing == routes.NEEDS_ROUTING,
-                scopes.number_access_clause(user),
+                Message.location_id == user.location_id, scopes.number_access_clause(user),
             ).with_for_update()
         ).first()
-        if message is None:
+        if message is None or not _may_route(s, user, message):
             raise NotFound("Message")
         group = access_group(s, user, group_id)
         if group.id not in _candidates(s, message):
             raise ValidationError("That group does not have this sender on this number", "group")
         relay.attach_and_relay(s, group, message)
         audit(s, user, "message.routed", "message", message.id, group=group.id)
+
+
+# -- "Other texts": inbound texts from numbers in no group (E2) ------------------------------------
+#
+# Who sees one: users who may use the business number it came to (R12) and may see its sender.
+# A sender held by a contact is seen by whoever may see that contact (R11); a number no contact
+# holds (a new lead, a stranger) is seen by users with full data access only, since an
+# assigned-only user sees nothing but their own contacts. STOP and HELP texts are not listed: they
+# were answered automatically and are no conversation.
+
+def _other_texts_query(user: User):
+    query = (
+        select(Message, BusinessNumber)
+        .join(BusinessNumber, BusinessNumber.id == Message.business_number_id)
+        .where(
+            Message.location_id == user.location_id, Message.direction == "inbound",
+            Message.routing == routes.UNROUTED, Message.group_id.is_(None), Message.dismissed_at.is_(None),
+            scopes.number_access_clause(user),
+        )
+    )
+    if not scopes.has_full_data_access(user):
+        query = query.where(scopes.sender_visible_clause(user, Message.from_e164))
+    return query
+
+
+def _is_keyword(text: str) -> bool:
+    return keywords.classify(text) in (keywords.STOP, keywords.HELP)
+
+
+def _sender_contacts(s: Session, user: User, senders: set[str]) -> dict[str, tuple[Contact, str]]:
+    """E.164 → (a contact the user may see holding it, which of its numbers it is)."""
+    out: dict[str, tuple[Contact, str]] = {}
+    senders.discard(None)
+    if not senders:
+        return out
+    query = scopes.contacts_for(user).where(
+        or_(Contact.primary_phone.in_(senders), Contact.secondary_phone.in_(senders))
+    ).order_by(Contact.id)
+    for c in s.exec(query):
+        for which in ("primary", "secondary"):
+            e164 = c.phone(which)
+            if e164 in senders:
+                out.setdefault(e164, (c, which))
+    return out
+
+
+def _other_views(s: Session, user: User, rows: list[tuple[Message, BusinessNumber]]) -> list[OtherText]:
+    contacts = _sender_contacts(s, user, {m.from_e164 for m, _ in rows})
+    out = []
+    for m, n in rows:
+        contact, which = contacts.get(m.from_e164, (None, None))
+        out.append(OtherText(
+            m.id, contact.name if contact else "", format_display(m.from_e164 or ""), n.id,
+            format_display(n.e164), n.label, m.body, m.created_at, contact.id if contact else None, which,
+        ))
+    return out
+
+
+def list_other_texts(actor: Actor | None, limit: Any = 50) -> list[OtherText]:
+    """E2: texts that came from numbers in no group, newest first, that this user may see."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        wanted = clean_limit(limit)
+        rows = s.exec(_other_texts_query(user).order_by(Message.id.desc()).limit(wanted * 2)).all()
+        rows = [(m, n) for m, n in rows if not _is_keyword(m.body)][:wanted]
+        return _other_views(s, user, rows)
+
+
+def _access_other_text(s: Session, user: User, message_id: Any, *, for_update: bool = False) -> tuple[Message, BusinessNumber]:
+    query = _other_texts_query(user).where(Message.id == clean_id(message_id, "Message"))
+    row = s.exec(query.with_for_update(of=Message) if for_update else query).first()
+    if row is None or _is_keyword(row[0].body):
+        raise NotFound("Message")
+    return row[0], row[1]
+
+
+def get_other_text(actor: Actor | None, message_id: Any) -> OtherText:
+    """One of the user's "Other texts" ("Start a group" opens the group dialog from it)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        return _other_views(s, user, [_access_other_text(s, user, message_id)])[0]
+
+
+def dismiss_other_text(actor: Actor | None, message_id: Any) -> None:
+    """Take a text off "Other texts" for everyone (it stays stored; the audit log says who)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "read")
+        message, _ = _access_other_text(s, user, message_id, for_update=True)
+        message.dismissed_at = utcnow()
+        s.add(message)
+        audit(s, user, "message.dismissed", "message", message.id, number=message.business_number_id)
+        notify.publish(s, notify.Change(notify.ROUTING, message.location_id, None, message.id))
