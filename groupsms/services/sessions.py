@@ -1,11 +1,31 @@
-"""Sign-in, sessions and sign-out. The browser keeps a random token; the database keeps its hash."""
+"""Sign-in, sessions and sign-out. The browser keeps a random token; the database keeps its hash.
+
+Signing in takes three steps so that the slow part holds nothing another request needs:
+
+1. a short transaction checks the throttles and reads the user's password hash;
+2. argon2 verifies the password with no transaction open (on SQLite a transaction holds the write
+   lock), on a small thread pool of its own (`sign_in_async`), so a flood of sign-ins can neither
+   stall the event loop nor use up the threads every other handler relies on;
+3. a second short transaction records the failure, or creates the session.
+
+Throttles are delays, never locks: after a few failures, each key (the email, the client address,
+the whole install) must wait before its next try, and the wait doubles with every further failure
+up to a cap. A stranger who knows an email can make its owner wait at most `EMAIL.cap` seconds,
+and only from their own failures: refused tries are not counted, so they cannot grow the wait.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from groupsms import config, db
 from groupsms.errors import AuthError
@@ -13,58 +33,201 @@ from groupsms.models import AuthSession, LoginAttempt, User, utcnow
 from groupsms.security import new_token, token_hash, verify_password
 from groupsms.services._base import Actor, acting_user, audit
 
-MAX_FAILED_ATTEMPTS = 5
+# Failures older than this are forgotten by every throttle.
 THROTTLE_WINDOW = timedelta(minutes=15)
-TOUCH_EVERY = timedelta(minutes=5)
+# A session's last-seen time is written at most this often (a write per request would be wasteful).
+TOUCH_EVERY = timedelta(minutes=1)
+DEFAULT_IDLE_HOURS = 12.0
+# Sign-ins verifying at once, and waiting for a verifier, per process. Argon2 is CPU- and
+# memory-heavy by design: more verifiers than cores only makes every one of them slower.
+HASH_WORKERS = 2
+MAX_WAITING_SIGN_INS = 64
 
-__all__ = ["sign_in", "actor_for_token", "sign_out"]
+__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "idle_limit", "SignInThrottled",
+           "check_email_throttle"]
 
 
-def sign_in(email: object, password: object) -> tuple[str, Actor]:
-    """Check the credentials; return a new session token and the actor. Public entry point."""
-    if not isinstance(email, str) or not isinstance(password, str) or not email.strip():
+@dataclass(frozen=True)
+class Throttle:
+    """`free` failures in the window cost nothing; then the wait after the latest failure is
+    `base * 2 ** (failures - free)` seconds, at most `cap`."""
+
+    what: str
+    free: int
+    base: float
+    cap: float
+
+    def wait(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return min(self.cap, self.base * 2 ** min(failures - self.free, 30))
+
+
+EMAIL = Throttle("this email", free=5, base=2.0, cap=120.0)
+CLIENT = Throttle("this device", free=10, base=2.0, cap=900.0)
+# Only a flood from many places at once reaches this; it bounds the hashing work of the install.
+GLOBAL = Throttle("this site", free=500, base=0.25, cap=5.0)
+
+
+class SignInThrottled(AuthError):
+    """Too many recent failures for the email, the client or the install: try again later."""
+
+    def __init__(self, throttle: Throttle, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.throttle = throttle
+        unit = "second" if self.retry_after == 1 else "seconds"
+        super().__init__(f"Too many failed sign-ins from {throttle.what}. Try again in {self.retry_after} {unit}.")
+
+
+class SignInBusy(AuthError):
+    def __init__(self) -> None:
+        super().__init__("Too many sign-ins at once right now. Try again in a few seconds.")
+
+
+def idle_limit() -> timedelta:
+    """How long a session may go unused (GROUPSMS_SESSION_IDLE_HOURS, default 12)."""
+    raw = os.environ.get("GROUPSMS_SESSION_IDLE_HOURS", "")
+    if not raw.strip():
+        return timedelta(hours=DEFAULT_IDLE_HOURS)
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise SystemExit(f"GROUPSMS_SESSION_IDLE_HOURS must be a number of hours, got {raw!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise SystemExit(f"GROUPSMS_SESSION_IDLE_HOURS must be a positive number of hours, got {raw!r}")
+    return timedelta(hours=hours)
+
+
+# -- sign-in --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    email: str
+    password: str
+    client: str | None
+    password_hash: str | None  # None: no such user (a dummy hash is verified, for equal timing)
+
+
+def _clean(email: object, password: object, client: object) -> tuple[str, str, str | None]:
+    if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
         raise AuthError("Enter your email and password")
-    email = email.strip().lower()[:254]
+    clean_client = client.strip()[:64] if isinstance(client, str) and client.strip() else None
+    return email.strip().lower()[:254], password[:256], clean_client
+
+
+def _enforce(s: Session, throttle: Throttle, now: datetime, *where) -> None:
+    """Refuse (without counting it) a try made before the throttle's wait is over."""
+    count, latest = s.exec(
+        select(func.count(), func.max(LoginAttempt.at)).select_from(LoginAttempt)
+        .where(LoginAttempt.at > now - THROTTLE_WINDOW, *where)
+    ).one()
+    wait = throttle.wait(count)
+    if wait and latest is not None:
+        left = (latest + timedelta(seconds=wait) - now).total_seconds()
+        if left > 0:
+            raise SignInThrottled(throttle, left)
+
+
+def _check_throttles(s: Session, email: str, client: str | None, now: datetime) -> None:
+    _enforce(s, GLOBAL, now)
+    if client is not None:
+        _enforce(s, CLIENT, now, LoginAttempt.client == client)
+    _enforce(s, EMAIL, now, LoginAttempt.email == email)
+
+
+def check_email_throttle(s: Session, email: str) -> None:
+    """The email's throttle alone (for checks of a password outside signing in)."""
+    _enforce(s, EMAIL, utcnow(), LoginAttempt.email == email.lower())
+
+
+def _prepare(email: object, password: object, client: object) -> _Attempt:
+    """Step 1 (short transaction): throttles, then the stored hash."""
+    email, password, client = _clean(email, password, client)
+    with db.transaction() as s:
+        _check_throttles(s, email, client, utcnow())
+        user = s.exec(select(User).where(func.lower(User.email) == email)).first()
+        return _Attempt(email, password, client, user.password_hash if user else None)
+
+
+def _finish(attempt: _Attempt, ok: bool) -> tuple[str, Actor]:
+    """Step 3 (short transaction): a session, or a recorded failure."""
     now = utcnow()
     with db.transaction() as s:
-        recent = s.exec(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.email == email, LoginAttempt.at > now - THROTTLE_WINDOW)
-        ).one()
-        if recent >= MAX_FAILED_ATTEMPTS:
-            raise AuthError("Too many failed sign-ins for this email. Try again in 15 minutes.")
-        user = s.exec(select(User).where(func.lower(User.email) == email)).first()
-        ok = verify_password(user.password_hash if user else None, password[:256])
-        if not ok or not user.is_active:
-            s.add(LoginAttempt(email=email, at=now))
-            failure = True
-        else:
-            failure = False
+        user = s.exec(select(User).where(func.lower(User.email) == attempt.email)).first()
+        # The hash must still be the one verified: a password changed meanwhile wins.
+        if ok and user is not None and user.password_hash == attempt.password_hash:
+            if not user.is_active:
+                raise AuthError("This account is deactivated. Ask an admin of your location.")
             token = new_token()
             days = config.load().session_days
-            s.add(AuthSession(user_id=user.id, token_hash=token_hash(token), expires_at=now + timedelta(days=days)))
-            s.exec(delete(LoginAttempt).where(LoginAttempt.email == email))
+            s.add(AuthSession(user_id=user.id, token_hash=token_hash(token), expires_at=now + timedelta(days=days),
+                              last_seen_at=now))
+            s.exec(delete(LoginAttempt).where(LoginAttempt.email == attempt.email))
             audit(s, user, "session.signed_in", "user", user.id)
-            actor = Actor.of(user)
-    if failure:  # the failed attempt above is committed before we refuse
-        raise AuthError("Wrong email or password")
-    return token, actor
+            return token, Actor.of(user)
+        s.add(LoginAttempt(email=attempt.email, client=attempt.client, at=now))
+    raise AuthError("Wrong email or password")
+
+
+def sign_in(email: object, password: object, client: object = None) -> tuple[str, Actor]:
+    """Check the credentials; return a new session token and the actor. `client` is the address
+    the attempt came from (throttled on its own). Runs in the calling thread (CLI, tests)."""
+    attempt = _prepare(email, password, client)
+    ok = verify_password(attempt.password_hash, attempt.password)
+    return _finish(attempt, ok)
+
+
+_hash_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_waiting = 0
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _hash_pool
+    with _pool_lock:
+        if _hash_pool is None:
+            _hash_pool = ThreadPoolExecutor(HASH_WORKERS, thread_name_prefix="groupsms-password")
+        return _hash_pool
+
+
+async def sign_in_async(email: object, password: object, client: object = None) -> tuple[str, Actor]:
+    """`sign_in` for the web app: the database steps on the default thread pool, the hash on a
+    pool of its own, and at most MAX_WAITING_SIGN_INS waiting for it (the rest are refused)."""
+    global _waiting
+    attempt = await asyncio.to_thread(_prepare, email, password, client)
+    with _pool_lock:
+        if _waiting >= MAX_WAITING_SIGN_INS:
+            raise SignInBusy()
+        _waiting += 1
+    try:
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(_pool(), verify_password, attempt.password_hash, attempt.password)
+    finally:
+        with _pool_lock:
+            _waiting -= 1
+    return await asyncio.to_thread(_finish, attempt, ok)
+
+
+# -- sessions -------------------------------------------------------------------------------------
 
 
 def actor_for_token(token: object) -> Actor | None:
-    """The actor of a live session, or None for a missing, unknown or expired token."""
+    """The actor of a live session, or None for a missing, unknown, expired or idle token."""
     if not isinstance(token, str) or not (20 <= len(token) <= 100):
         return None
     now = utcnow()
     with db.transaction() as s:
         row = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
-        if row is None or row.expires_at <= now:
+        if row is None:
+            return None
+        if row.expires_at <= now or now - row.last_seen_at > idle_limit():
+            s.delete(row)  # gone for good: an idle session does not come back
             return None
         user = s.get(User, row.user_id)
         if user is None or not user.is_active:
             return None
-        if now - row.last_seen_at > TOUCH_EVERY:
+        if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             s.add(row)
         return Actor.of(user)

@@ -1,4 +1,12 @@
-"""Users of a location: create, role, data access, password (admins; a user may change their own password)."""
+"""Users of a location: create, role, data access, active or not, password (admins); every user
+changes their own password by giving the current one.
+
+Emails are unique across the install (signing in asks only for the email), so an email another
+location uses cannot be given to a user here. The refusal says only that the address can't be used,
+the same words as for an email of this location: it never says where, or whose, it is (R14).
+
+Argon2 is slow by design: passwords are hashed and verified with no transaction open.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,8 @@ from sqlmodel import select
 from groupsms import db
 from groupsms.access.fetch import location_user
 from groupsms.errors import ValidationError
-from groupsms.models import DATA_ACCESS, ROLES, AuthSession, User
-from groupsms.security import check_password_strength, hash_password
+from groupsms.models import DATA_ACCESS, ROLES, AuthSession, LoginAttempt, User, utcnow
+from groupsms.security import check_password_strength, hash_password, token_hash, verify_password
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -29,7 +37,13 @@ __all__ = [
     "set_user_role",
     "set_user_data_access",
     "set_user_password",
+    "set_user_active",
+    "change_own_password",
+    "EMAIL_UNAVAILABLE",
 ]
+
+# One answer whether the email is taken here or in another location (R14).
+EMAIL_UNAVAILABLE = "That email can't be used. Choose another."
 
 
 @dataclass(frozen=True)
@@ -77,25 +91,35 @@ def create_user(
     role: Any = "user",
     data_access: Any = "assigned",
 ) -> int:
+    email = _clean_email(email)
+    name = clean_text(name, "name", max_length=200)
+    role = clean_choice(role, "role", ROLES)
+    data_access = clean_choice(data_access, "data access", DATA_ACCESS)
+    password = _check_password(password)
+    _check_new_user(actor, email)  # before hashing: refused callers cost no argon2 work
+    password_hash = hash_password(password)
     with db.transaction() as s:
-        admin = acting_user(s, actor)
-        require(s, admin, "user", "manage")
-        email = _clean_email(email)
-        name = clean_text(name, "name", max_length=200)
-        role = clean_choice(role, "role", ROLES)
-        data_access = clean_choice(data_access, "data access", DATA_ACCESS)
-        password = _check_password(password)
-        if s.exec(select(User.id).where(func.lower(User.email) == email)).first():
-            raise ValidationError(f"A user with the email {email} already exists", "email")
+        admin = _check_new_user(actor, email, s)
         ref = f"user-{email}"
         user = User(
             location_id=admin.location_id, ref=ref[:64], email=email, name=name, role=role,
-            data_access=data_access, password_hash=hash_password(password),
+            data_access=data_access, password_hash=password_hash,
         )
         s.add(user)
         s.flush()
         audit(s, admin, "user.created", "user", user.id, email=email, role=role, data_access=data_access)
         return user.id
+
+
+def _check_new_user(actor: Actor | None, email: str, s=None) -> User:
+    if s is None:
+        with db.transaction() as fresh:
+            return _check_new_user(actor, email, fresh)
+    admin = acting_user(s, actor)
+    require(s, admin, "user", "manage")
+    if s.exec(select(User.id).where(func.lower(User.email) == email)).first():
+        raise ValidationError(EMAIL_UNAVAILABLE, "email")
+    return admin
 
 
 def _admins_left(s, location_id: int, excluding: int) -> int:
@@ -134,16 +158,81 @@ def set_user_data_access(actor: Actor | None, user_id: Any, data_access: Any) ->
         s.add(target)
 
 
+def _end_sessions(s, user_id: int, *, keep_token: str | None = None) -> None:
+    for session_row in s.exec(select(AuthSession).where(AuthSession.user_id == user_id)):
+        if keep_token is None or session_row.token_hash != token_hash(keep_token):
+            s.delete(session_row)
+
+
 def set_user_password(actor: Actor | None, user_id: Any, password: Any) -> None:
-    """Admins set anyone's password; users their own. Every session of that user ends (sign in again)."""
+    """Admins set anyone's password; users their own. Every session of that user ends (sign in again).
+    The change is kept when the demo or a load file is loaded again (`password_changed_at`)."""
+    password = _check_password(password)
+    with db.transaction() as s:  # refuse before the slow hash
+        me = acting_user(s, actor)
+        target = location_user(s, me, user_id)
+        if target.id != me.id:
+            require(s, me, "user", "manage")
+    password_hash = hash_password(password)
     with db.transaction() as s:
         me = acting_user(s, actor)
         target = location_user(s, me, user_id)
         if target.id != me.id:
             require(s, me, "user", "manage")
-        password = _check_password(password)
-        target.password_hash = hash_password(password)
+        target.password_hash = password_hash
+        target.password_changed_at = utcnow()
         s.add(target)
-        for session_row in s.exec(select(AuthSession).where(AuthSession.user_id == target.id)):
-            s.delete(session_row)
+        _end_sessions(s, target.id)
         audit(s, me, "user.password_changed", "user", target.id)
+
+
+def change_own_password(actor: Actor | None, current: Any, new: Any, keep_token: Any = None) -> None:
+    """The signed-in user changes their password by giving the current one. Their other sessions
+    end; the one named by `keep_token` (this browser) stays. A wrong current password counts as a
+    failed sign-in for the email, so a borrowed session cannot be used to guess it quickly."""
+    from groupsms.services import sessions  # sessions imports this package's _base only
+
+    if not isinstance(current, str) or not current:
+        raise ValidationError("Enter your current password", "current password")
+    new = _check_password(new)
+    with db.transaction() as s:
+        me = acting_user(s, actor)
+        sessions.check_email_throttle(s, me.email)
+        stored, email = me.password_hash, me.email
+    if not verify_password(stored, current[:256]):
+        with db.transaction() as s:
+            s.add(LoginAttempt(email=email.lower(), at=utcnow()))
+        raise ValidationError("The current password is wrong", "current password")
+    password_hash = hash_password(new)
+    with db.transaction() as s:
+        me = acting_user(s, actor)
+        if me.password_hash != stored:
+            raise ValidationError("Your password was changed meanwhile: sign in again", "current password")
+        me.password_hash = password_hash
+        me.password_changed_at = utcnow()
+        s.add(me)
+        _end_sessions(s, me.id, keep_token=keep_token if isinstance(keep_token, str) else None)
+        audit(s, me, "user.password_changed", "user", me.id, own=True)
+
+
+def set_user_active(actor: Actor | None, user_id: Any, active: Any) -> None:
+    """Admins deactivate (or reactivate) a user of their location. A deactivated user's sessions
+    end at once and they cannot sign in; their groups, messages and contacts stay. Admins cannot
+    deactivate themselves, nor the location's last active admin."""
+    if not isinstance(active, bool):
+        raise ValidationError("Active must be true or false", "active")
+    with db.transaction() as s:
+        admin = acting_user(s, actor)
+        require(s, admin, "user", "manage")
+        target = location_user(s, admin, user_id)
+        if target.is_active == active:
+            return
+        if not active:
+            if target.id == admin.id:
+                raise ValidationError("You cannot deactivate yourself", "active")
+            if target.role == "admin" and _admins_left(s, target.location_id, target.id) == 0:
+                raise ValidationError("The location needs at least one active admin", "active")
+            _end_sessions(s, target.id)
+        target.is_active = active
+        s.add(target)
+        audit(s, admin, "user.activated" if active else "user.deactivated", "user", target.id)

@@ -254,8 +254,20 @@ def test_e9_create_user_refuses_a_taken_email(world, fast_passwords, email):
     with pytest.raises(ValidationError) as info:
         users.create_user(world.actors["ada"], email, "Copy", NEW_PASSWORD)
     assert info.value.errors[0].field == "email"
-    assert "already exists" in str(info.value)
+    assert str(info.value) == users.EMAIL_UNAVAILABLE
     assert count(User) == before
+
+
+def test_user_email_in_other_location_not_revealed(world, fast_passwords):
+    """Zed's email (birch) and Bo's (acme, Ada's own location) get the very same answer: Ada
+    cannot tell that birch has a user with that email, let alone who."""
+    answers = {}
+    for email in ("zed@birch.test", "bo@acme.test"):
+        with pytest.raises(ValidationError) as info:
+            users.create_user(world.actors["ada"], email, "Copy", NEW_PASSWORD)
+        answers[email] = str(info.value)
+    assert answers["zed@birch.test"] == answers["bo@acme.test"]
+    assert "birch" not in answers["zed@birch.test"].lower() and "exists" not in answers["zed@birch.test"]
 
 
 def test_e9_admin_creates_a_user_who_can_sign_in(world):
@@ -470,3 +482,206 @@ def test_e9_session_hash_is_keyed_by_the_secret_key(world, monkeypatch):
     assert sessions.actor_for_token(token) is not None
     monkeypatch.setenv("GROUPSMS_SECRET_KEY", "another-key")
     assert sessions.actor_for_token(token) is None
+
+
+# -- sign-in throttles, idle sessions, accounts ----------------------------------------------------
+
+
+class Clock:
+    """The services' clock, moved by the test (throttles and idle times without sleeping)."""
+
+    def __init__(self, monkeypatch):
+        self.now = utcnow()
+        for module in (sessions, users):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def _refused_for(call) -> float:
+    with pytest.raises(sessions.SignInThrottled) as info:
+        call()
+    return info.value.retry_after
+
+
+def test_password_hash_runs_outside_any_transaction(world, fast_passwords, monkeypatch):
+    """On SQLite a transaction holds the write lock: argon2 must run with none open."""
+    from sqlalchemy import event
+
+    open_transactions = []
+    engine = db.engine()
+    begin = lambda conn: open_transactions.append(conn)  # noqa: E731
+    end = lambda conn: open_transactions.remove(conn) if conn in open_transactions else None  # noqa: E731
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+    seen: list[int] = []
+    real = sessions.verify_password
+
+    def verifier(stored, password):
+        seen.append(len(open_transactions))
+        return real(stored, password)
+
+    monkeypatch.setattr(sessions, "verify_password", verifier)
+    try:
+        sessions.sign_in("bo@acme.test", PASSWORD, "10.0.0.1")
+        with pytest.raises(AuthError):
+            sessions.sign_in("bo@acme.test", "wrong-password", "10.0.0.1")
+        with pytest.raises(AuthError):
+            sessions.sign_in("nobody@acme.test", "wrong-password", "10.0.0.1")
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "commit", end)
+        event.remove(engine, "rollback", end)
+    assert seen == [0, 0, 0]
+
+
+def test_throttle_grows_per_client_and_globally_not_lockout(world, fast_passwords, monkeypatch):
+    clock = Clock(monkeypatch)
+    # Per client: random emails from one address. Free tries first, then waits that double.
+    free = sessions.CLIENT.free
+    for i in range(free):
+        with pytest.raises(AuthError, match="Wrong email"):
+            sessions.sign_in(f"guess{i}@acme.test", "wrong-password", "198.51.100.7")
+    waits = []
+    for i in range(4):
+        wait = _refused_for(lambda: sessions.sign_in(f"x{i}@acme.test", "wrong-password", "198.51.100.7"))
+        waits.append(wait)
+        clock.advance(wait)  # waiting is enough: no lock to sit out
+        with pytest.raises(AuthError, match="Wrong email"):
+            sessions.sign_in(f"late{i}@acme.test", "wrong-password", "198.51.100.7")
+    assert waits == [2, 4, 8, 16]
+    # The right password from another device is not affected by that client's failures.
+    _, actor = sessions.sign_in("bo@acme.test", PASSWORD, "203.0.113.9")
+    assert actor.user_id == world.users["bo"]
+
+    # Per email: a stranger fails on Dana's email; Dana waits at most the capped delay.
+    for i in range(sessions.EMAIL.free + 10):
+        clock.advance(sessions.EMAIL.cap)
+        with pytest.raises(AuthError, match="Wrong email"):
+            sessions.sign_in("dana@acme.test", "wrong-password", f"192.0.2.{i}")
+    assert _refused_for(lambda: sessions.sign_in("dana@acme.test", PASSWORD, "203.0.113.10")) <= sessions.EMAIL.cap
+    clock.advance(sessions.EMAIL.cap)
+    _, dana = sessions.sign_in("dana@acme.test", PASSWORD, "203.0.113.10")
+    assert dana.user_id == world.users["dana"]
+
+    # Globally: a flood from many addresses slows every sign-in for a few seconds at most.
+    monkeypatch.setattr(sessions, "GLOBAL", sessions.Throttle("this site", free=3, base=1.0, cap=5.0))
+    for i in range(3):
+        with pytest.raises(AuthError, match="Wrong email"):
+            sessions.sign_in(f"flood{i}@acme.test", "wrong-password", f"100.64.0.{i}")
+    wait = _refused_for(lambda: sessions.sign_in("ada@acme.test", PASSWORD, "203.0.113.11"))
+    assert 1 <= wait <= 5
+    clock.advance(wait)
+    _, ada = sessions.sign_in("ada@acme.test", PASSWORD, "203.0.113.11")
+    assert ada.user_id == world.users["ada"]
+
+
+def test_refused_tries_do_not_grow_the_wait(world, fast_passwords, monkeypatch):
+    Clock(monkeypatch)
+    for _ in range(sessions.EMAIL.free):
+        with pytest.raises(AuthError):
+            sessions.sign_in("bo@acme.test", "wrong-password")
+    first = _refused_for(lambda: sessions.sign_in("bo@acme.test", "wrong-password"))
+    for _ in range(20):
+        assert _refused_for(lambda: sessions.sign_in("bo@acme.test", "wrong-password")) == first
+    assert count(LoginAttempt) == sessions.EMAIL.free
+
+
+def test_idle_session_ends(world, fast_passwords, monkeypatch):
+    clock = Clock(monkeypatch)
+    monkeypatch.setenv("GROUPSMS_SESSION_IDLE_HOURS", "2")
+    token, bo = sessions.sign_in("bo@acme.test", PASSWORD)
+    clock.advance(3600)
+    assert sessions.actor_for_token(token) == bo  # used within the limit: it lives on, from now
+    clock.advance(2 * 3600 - 5)
+    assert sessions.actor_for_token(token) == bo
+    clock.advance(2 * 3600 + 1)
+    assert sessions.actor_for_token(token) is None
+    assert sessions_of(world.users["bo"]) == []
+    monkeypatch.delenv("GROUPSMS_SESSION_IDLE_HOURS")
+    assert sessions.idle_limit() == timedelta(hours=12)
+
+
+def test_session_last_seen_is_written_at_most_every_minute(world, fast_passwords, monkeypatch):
+    clock = Clock(monkeypatch)
+    token, _ = sessions.sign_in("bo@acme.test", PASSWORD)
+    start = sessions_of(world.users["bo"])[0].last_seen_at
+    clock.advance(30)
+    sessions.actor_for_token(token)
+    assert sessions_of(world.users["bo"])[0].last_seen_at == start
+    clock.advance(31)
+    sessions.actor_for_token(token)
+    assert sessions_of(world.users["bo"])[0].last_seen_at > start
+
+
+@pytest.mark.parametrize("raw", ["zero", "0", "-1", "nan"])
+def test_idle_hours_must_be_a_positive_number(monkeypatch, raw):
+    monkeypatch.setenv("GROUPSMS_SESSION_IDLE_HOURS", raw)
+    with pytest.raises(SystemExit, match="GROUPSMS_SESSION_IDLE_HOURS"):
+        sessions.idle_limit()
+
+
+def test_deactivated_user_sessions_end_and_sign_in_refused(world, fast_passwords):
+    t1, _ = sessions.sign_in("bo@acme.test", PASSWORD)
+    users.set_user_active(world.actors["ada"], world.users["bo"], False)
+    assert sessions.actor_for_token(t1) is None
+    assert sessions_of(world.users["bo"]) == []
+    with pytest.raises(AuthError, match="deactivated"):
+        sessions.sign_in("bo@acme.test", PASSWORD)
+    with pytest.raises(AuthError, match="Wrong email or password"):  # no hint without the password
+        sessions.sign_in("bo@acme.test", "wrong-password")
+    assert _one_event("user.deactivated").object_id == world.users["bo"]
+    assert {u.id: u.is_active for u in users.list_users(world.actors["ada"])}[world.users["bo"]] is False
+    users.set_user_active(world.actors["ada"], world.users["bo"], True)
+    _, bo = sessions.sign_in("bo@acme.test", PASSWORD)
+    assert bo.user_id == world.users["bo"]
+
+
+def test_admin_cannot_deactivate_themself_or_the_last_admin(world, fast_passwords):
+    ada = world.actors["ada"]
+    with pytest.raises(ValidationError, match="yourself"):
+        users.set_user_active(ada, world.users["ada"], False)
+    users.set_user_role(ada, world.users["dana"], "admin")
+    users.set_user_active(ada, world.users["dana"], False)  # Ada is still an active admin
+    with pytest.raises(ValidationError, match="at least one"):  # an inactive admin does not count
+        users.set_user_role(ada, world.users["ada"], "user")
+    with pytest.raises(Forbidden):
+        users.set_user_active(world.actors["bo"], world.users["ada"], False)
+    with pytest.raises(NotFound):  # another location's user is simply not found (R14)
+        users.set_user_active(ada, world.users["zed"], False)
+    with pytest.raises(ValidationError):
+        users.set_user_active(ada, world.users["bo"], "no")
+    with db.transaction() as s:
+        assert s.get(User, world.users["zed"]).is_active and s.get(User, world.users["ada"]).is_active
+
+
+def test_change_password_needs_current_and_ends_other_sessions(world, fast_passwords):
+    here, bo = sessions.sign_in("bo@acme.test", PASSWORD)
+    other, _ = sessions.sign_in("bo@acme.test", PASSWORD)
+    ada_token, _ = sessions.sign_in("ada@acme.test", PASSWORD)
+    with pytest.raises(ValidationError, match="current password is wrong"):
+        users.change_own_password(bo, "not-my-password", NEW_PASSWORD, here)
+    with pytest.raises(ValidationError, match="at least"):
+        users.change_own_password(bo, PASSWORD, "short", here)
+    assert sessions.actor_for_token(other) == bo
+    users.change_own_password(bo, PASSWORD, NEW_PASSWORD, here)
+    assert sessions.actor_for_token(here) == bo  # this browser stays signed in
+    assert sessions.actor_for_token(other) is None
+    assert sessions.actor_for_token(ada_token) is not None
+    with db.transaction() as s:
+        assert s.get(User, world.users["bo"]).password_changed_at is not None
+    with pytest.raises(AuthError):
+        sessions.sign_in("bo@acme.test", PASSWORD)
+    sessions.sign_in("bo@acme.test", NEW_PASSWORD)
+
+
+def test_wrong_current_password_is_throttled_like_a_sign_in(world, fast_passwords, monkeypatch):
+    Clock(monkeypatch)
+    bo = world.actors["bo"]
+    for _ in range(sessions.EMAIL.free):
+        with pytest.raises(ValidationError):
+            users.change_own_password(bo, "guess", NEW_PASSWORD)
+    with pytest.raises(sessions.SignInThrottled):
+        users.change_own_password(bo, PASSWORD, NEW_PASSWORD)
