@@ -132,6 +132,16 @@ MATRIX: dict[str, Row] = {
     "messages.assign_inbound": acme_only(
         call=lambda w, a, g, x=None: messages.assign_inbound(a, x, g), setup=lambda w, g: _needs_routing(w, g)
     ),
+    "messages.count_needs_routing_for_others": everyone(
+        lambda w, a, g, x=None: messages.count_needs_routing_for_others(a)
+    ),
+    "messages.list_other_texts": everyone(lambda w, a, g, x=None: messages.list_other_texts(a)),
+    "messages.get_other_text": acme_only(
+        call=lambda w, a, g, x=None: messages.get_other_text(a, x), setup=lambda w, g: _other_text(w)
+    ),
+    "messages.dismiss_other_text": acme_only(
+        call=lambda w, a, g, x=None: messages.dismiss_other_text(a, x), setup=lambda w, g: _other_text(w)
+    ),
     "audit.list_audit_events": Row(
         lambda w, a, g, x=None: audit.list_audit_events(a), full=Forbidden, assigned=Forbidden, other=OK,
     ),
@@ -165,6 +175,18 @@ def _needs_routing(w, group_id: int) -> int:
     )
     inbound.process_event(event_id)
     [item] = messages.list_needs_routing(w.actors["ada"])
+    return item.message_id
+
+
+def _other_text(w) -> int:
+    """An inbound SMS from Max (Bo's contact, in no group) to the main number: an "Other text"."""
+    from groupsms.messaging import inbound
+
+    event_id, _ = inbound.record_event(
+        "inbound", {"msisdn": "15125550119", "to": "15125550100", "messageId": "m-other-1", "text": "Max here"}
+    )
+    inbound.process_event(event_id)
+    [item] = messages.list_other_texts(w.actors["bo"])
     return item.message_id
 
 
