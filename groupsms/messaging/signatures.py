@@ -10,7 +10,10 @@ Vonage's algorithm ("Signing Messages"; the SDK's `vonage_http_client.Auth.sign_
 5. hex digest: Vonage sends HMACs in upper case and md5hash in lower case; compare case-insensitively.
 
 The SDK's `Auth.check_signature` only knows the HMAC methods and never looks at the timestamp, so a
-captured webhook could be replayed forever: `verify_params` checks freshness itself.
+captured webhook could be replayed forever: `verify_params` checks freshness itself. Vonage signs
+with the time it *started* pushing a webhook and retries it for 24 hours, so a signed request stays
+acceptable for 24 hours (a replay inside that window is harmless: events are stored once per
+messageId); one dated in the future, beyond a small clock skew, is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ MISSING_SIGNATURE = "missing signature"
 MISSING_TIMESTAMP = "missing timestamp"
 BAD_SIGNATURE = "bad signature"
 STALE_TIMESTAMP = "stale timestamp"
+FUTURE_TIMESTAMP = "timestamp in the future"
+
+# Vonage retries a webhook for 24 hours, re-sending the signature of its first attempt.
+MAX_AGE = 24 * 3600
+# Our clock and Vonage's may disagree a little; a request dated further ahead is not Vonage's.
+MAX_CLOCK_SKEW = 300
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
@@ -86,12 +95,13 @@ def verify_params(
     method: str,
     *,
     now: float,
-    max_age: float = 300,
+    max_age: float = MAX_AGE,
+    max_skew: float = MAX_CLOCK_SKEW,
 ) -> str | None:
     """None when `params` carry a valid, fresh signature; otherwise the reason.
 
-    Fresh means `timestamp` (Unix seconds) is within `max_age` of `now`, in either direction (a clock
-    far in the future is as suspicious as an old one).
+    Fresh means `timestamp` (Unix seconds) is at most `max_age` before `now` and at most `max_skew`
+    after it.
     """
     _check_method(method)
     sig = params.get("sig")
@@ -107,6 +117,9 @@ def verify_params(
         return BAD_SIGNATURE
     if not isinstance(timestamp, str) or not _UNIX_SECONDS.fullmatch(timestamp):
         return STALE_TIMESTAMP  # signed, but not a time we can show to be recent ("nan", "1e9", ...)
-    if abs(now - int(timestamp)) > max_age:
+    age = now - int(timestamp)
+    if age > max_age:
         return STALE_TIMESTAMP
+    if -age > max_skew:
+        return FUTURE_TIMESTAMP
     return None
