@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import reflex as rx
 from starlette.applications import Starlette
 
-from groupsms import db
+from groupsms import config, db
 from groupsms.pages import PAGE_MODULES
 from groupsms.pages.live import live_updates
 from groupsms.pages.session import SessionGuard
@@ -48,6 +48,10 @@ async def _messaging() -> AsyncIterator[None]:
     finally:
         await asyncio.to_thread(running.stop)
 
+
+# Fail closed: with a real Vonage key and no signature secret every process of the app (the compile
+# step of `reflex run` and each backend worker) stops here with a message naming the variable.
+config.require_signed_webhooks()
 
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin).
 app = rx.App(stylesheets=["/styles.css"], api_transformer=Starlette(routes=vonage.routes))

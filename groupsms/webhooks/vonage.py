@@ -1,9 +1,13 @@
 """Vonage webhooks: `/webhooks/vonage/inbound` (an SMS to a business number) and
 `/webhooks/vonage/status` (a delivery receipt).
 
-Vonage sends GET query strings, POST forms or POST JSON. A request is verified (signature and
-timestamp freshness when VONAGE_SIGNATURE_SECRET is set), validated, stored once, and only then
+Vonage sends GET query strings, POST forms or POST JSON. A request is verified (signature, and a
+timestamp at most 24 hours old and not from the future), validated, stored once, and only then
 answered 200; a bad signature gets 401 and a malformed body 400, with nothing stored.
+
+Fail closed: without VONAGE_SIGNATURE_SECRET every request is refused (401), unless
+GROUPSMS_ALLOW_UNSIGNED_WEBHOOKS=1 says this is a local experiment (then each unsigned request is
+logged as a warning). The app does not even start with a real VONAGE_API_KEY and no secret.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import logging
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -30,24 +35,41 @@ class _Malformed(ValueError):
     pass
 
 
+async def _body(request: Request) -> bytes:
+    """The body, read no further than MAX_BODY (a huge upload is refused without buffering it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise _Malformed("body too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Malformed("body too large")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # noqa: SLF001 - lets request.form() parse what was already read
+    return body
+
+
 async def _params(request: Request) -> dict[str, str]:
     if request.method == "GET":
         params = dict(request.query_params)
     else:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise _Malformed("body too large")
+        body = await _body(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "application/json":
             try:
                 data = json.loads(body or b"null")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
                 raise _Malformed("body is not JSON") from exc
             if not isinstance(data, dict):
                 raise _Malformed("JSON body must be an object")
             params = data
         elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            params = dict(await request.form())
+            try:
+                params = dict(await request.form())
+            except HTTPException as exc:  # Starlette's own 400 for a malformed multipart body
+                raise _Malformed(f"form body is malformed: {exc.detail}") from exc
         else:
             raise _Malformed(f"unsupported content type {ctype or 'none'}")
     out = {}
@@ -55,24 +77,36 @@ async def _params(request: Request) -> dict[str, str]:
         if isinstance(value, bool):
             value = "true" if value else "false"
         if not isinstance(value, (str, int, float)):
-            raise _Malformed(f"{key} must be a plain value")
-        out[str(key)] = str(value)
+            raise _Malformed(f"{str(key)[:40]} must be a plain value")
+        key, value = str(key), str(value)
+        # No column can hold NUL (PostgreSQL refuses it) and Vonage never sends one.
+        if "\x00" in key or "\x00" in value:
+            raise _Malformed(f"{key[:40]!r} contains a NUL character")
+        out[key] = value
     return out
 
 
+NO_SECRET = "VONAGE_SIGNATURE_SECRET is not set, so webhooks cannot be verified"
+
+
 async def _handle(request: Request, kind: str) -> PlainTextResponse:
+    settings = config.load()
+    secret = settings.vonage_signature_secret
+    if not secret and not settings.allow_unsigned_webhooks:
+        # Defence in depth: startup refuses this configuration with a real key; never fail open.
+        log.warning("refused a %s webhook: %s", kind, NO_SECRET)
+        return PlainTextResponse(f"Unauthorized: {NO_SECRET}", status_code=401)
     try:
         params = await _params(request)
     except _Malformed as exc:
         return PlainTextResponse(f"Bad request: {exc}", status_code=400)
-    settings = config.load()
-    if settings.vonage_signature_secret:
-        reason = verify_params(
-            params, settings.vonage_signature_secret, settings.vonage_signature_method, now=time.time()
-        )
+    if secret:
+        reason = verify_params(params, secret, settings.vonage_signature_method, now=time.time())
         if reason:
             log.warning("refused a %s webhook: %s", kind, reason)
             return PlainTextResponse(f"Unauthorized: {reason}", status_code=401)
+    else:
+        log.warning("accepting an UNSIGNED %s webhook: %s", kind, config.UNSIGNED_WEBHOOKS_WARNING)
     try:
         event_id, new = await asyncio.to_thread(inbound.record_event, kind, params)
     except inbound.BadEvent as exc:
