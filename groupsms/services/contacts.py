@@ -27,6 +27,7 @@ from groupsms.services._base import (
     require,
 )
 from groupsms.services._dnd import set_dnd
+from groupsms.services._duplicates import shared_number_warnings
 
 __all__ = [
     "ContactView",
@@ -36,6 +37,7 @@ __all__ = [
     "update_contact",
     "delete_contact",
     "set_contact_dnd",
+    "duplicate_number_warnings",
 ]
 
 _UNSET = object()
@@ -162,6 +164,16 @@ def update_contact(
         contact.updated_at = utcnow()
         s.add(contact)
         audit(s, user, "contact.updated", "contact", contact.id, fields=sorted(changes))
+
+
+def duplicate_number_warnings(actor: Actor | None, contact_id: Any) -> list[str]:
+    """Say so when another contact of the location holds one of this contact's numbers (shown
+    after saving a contact: a warning, not a refusal)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "read")
+        contact = access_contact(s, user, contact_id)
+        return shared_number_warnings(s, user, [contact]).get(contact.id, [])
 
 
 def delete_contact(actor: Actor | None, contact_id: Any) -> None:

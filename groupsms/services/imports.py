@@ -13,6 +13,8 @@ Choices, so a newcomer need not guess:
 - DND can be turned on by an import, never off: a contact who texted STOP stays opted out until
   someone lifts it on the contacts page (E1).
 - Row numbers are the ones a spreadsheet shows: the header is row 1.
+- A row whose number another contact of the location also holds is imported with a warning
+  (duplicate CRM records are common; a reply from such a number may need routing by hand).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from groupsms.services._base import (
     require,
 )
 from groupsms.services._dnd import set_dnd
+from groupsms.services._duplicates import shared_number_warnings
 
 __all__ = ["ImportReport", "import_contacts_csv", "MAX_CSV_BYTES", "MAX_CSV_ROWS"]
 
@@ -67,6 +70,7 @@ class ImportReport:
     skipped: int = 0  # rows not imported because of an error
     unchanged: int = 0  # rows matching an existing contact that already had these values
     ignored_columns: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # "Row 4: (512) 555-0111 is also the number of Carla Client: …"
 
 
 def _header_key(raw: str) -> str:
@@ -154,6 +158,7 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
         visible = {c.primary_phone: c for c in s.exec(scopes.contacts_for(user).order_by(Contact.id))}
         created = updated = unchanged = skipped = 0
         errors: list[str] = []
+        saved: dict[int, tuple[int, Contact]] = {}  # contact id → (its last row, the contact)
         for offset, row in enumerate(data):
             row_number = offset + 2  # the header is row 1
             try:
@@ -163,18 +168,31 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
                 if len(errors) < _MAX_ROW_ERRORS:
                     errors.append(_row_message(row_number, exc))
                 continue
-            created += outcome == "created"
-            updated += outcome == "updated"
-            unchanged += outcome == "unchanged"
+            status, contact = outcome
+            created += status == "created"
+            updated += status == "updated"
+            unchanged += status == "unchanged"
+            if status != "unchanged":
+                saved[contact.id] = (row_number, contact)
         if skipped > len(errors):
             errors.append(f"… and {skipped - len(errors)} more rows with errors")
+        warnings = _warnings(s, user, saved)
         audit(s, user, "contacts.imported", "contact", None, created=created, updated=updated,
               unchanged=unchanged, skipped=skipped)
-        return ImportReport(created, updated, tuple(errors), skipped, unchanged, tuple(ignored))
+        return ImportReport(created, updated, tuple(errors), skipped, unchanged, tuple(ignored), warnings)
 
 
-def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> str:
-    """Validate one row completely, then write it: 'created', 'updated' or 'unchanged'."""
+def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str, ...]:
+    by_contact = shared_number_warnings(s, user, [c for _, c in saved.values()])
+    lines = [f"Row {saved[cid][0]}: {w}" for cid in sorted(by_contact, key=lambda c: saved[c][0])
+             for w in by_contact[cid]]
+    if len(lines) > _MAX_ROW_ERRORS:
+        lines = [*lines[:_MAX_ROW_ERRORS], f"… and {len(lines) - _MAX_ROW_ERRORS} more rows with a shared number"]
+    return tuple(lines)
+
+
+def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> tuple[str, Contact | None]:
+    """Validate one row completely, then write it: ('created' | 'updated' | 'unchanged', the contact)."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
     primary = clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)
     secondary = clean_phone(_cell(row, positions, "secondary_phone"), "secondary phone", required=False)
@@ -199,7 +217,7 @@ def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int]
         s.flush()
         visible[primary] = contact
         audit(s, user, "contact.created", "contact", contact.id, name=contact.name, source="csv import")
-        return "created"
+        return "created", contact
     changes: dict[str, Any] = {"name": name}
     if secondary is not None:
         changes["secondary_phone"] = secondary
@@ -208,7 +226,7 @@ def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int]
     changes = {k: v for k, v in changes.items() if getattr(existing, k) != v}
     turn_dnd_on = bool(dnd) and not existing.dnd_sms
     if not changes and not turn_dnd_on:
-        return "unchanged"
+        return "unchanged", existing
     for key, value in changes.items():
         setattr(existing, key, value)
     existing.updated_at = utcnow()
@@ -221,4 +239,4 @@ def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int]
               source="csv import")
     audit(s, user, "contact.updated", "contact", existing.id, fields=fields, source="csv import")
     s.flush()
-    return "updated"
+    return "updated", existing

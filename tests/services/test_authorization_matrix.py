@@ -95,6 +95,9 @@ MATRIX: dict[str, Row] = {
     ),
     "contacts.list_contacts": everyone(lambda w, a, g, x=None: contacts.list_contacts(a)),
     "contacts.get_contact": acme_only(call=lambda w, a, g, x=None: contacts.get_contact(a, w.contacts["carla"])),
+    "contacts.duplicate_number_warnings": acme_only(
+        call=lambda w, a, g, x=None: contacts.duplicate_number_warnings(a, w.contacts["carla"])
+    ),
     "contacts.create_contact": everyone(
         lambda w, a, g, x=None: contacts.create_contact(a, "Rae Renter", "+15125550141")
     ),
