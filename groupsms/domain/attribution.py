@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+from groupsms.domain.encoding import gsm_name, smart_encode
 from groupsms.domain.phones import digits
 
 # A "name" that is really a phone number (CRMs often store one) must not be
@@ -79,6 +80,13 @@ def _make_unique(labels: dict[int, str], ids: list[int]) -> dict[int, str]:
     return result
 
 
+def relay_labels(names: Mapping[int, str]) -> dict[int, str]:
+    """The labels relays carry: `short_labels` of the names spelled in GSM-7 letters, so that
+    "Zoë" or "Иван" does not send every relay of theirs as UCS-2 (70 characters a segment), and
+    labels stay unique once spelled ("Zoë" and "Zoe" are told apart by their last initial)."""
+    return short_labels({pid: gsm_name(name) for pid, name in names.items()})
+
+
 def relay_text(label: str, body: str) -> str:
-    """The SMS other participants receive: "Carla: see you at 5"."""
-    return f"{label}: {body}"
+    """The SMS other participants receive: "Carla: see you at 5", smart-encoded as it goes out."""
+    return smart_encode(f"{gsm_name(label) or label}: {body}")

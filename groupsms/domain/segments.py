@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from groupsms.domain.encoding import GSM7_BASIC, GSM7_EXTENSION, is_gsm7, smart_encode
+
+__all__ = [
+    "GSM_7", "UCS_2", "GSM7_BASIC", "GSM7_EXTENSION", "GSM7_SINGLE", "GSM7_MULTI", "UCS2_SINGLE", "UCS2_MULTI",
+    "MAX_SEGMENTS", "SegmentInfo", "is_gsm7",
+    "count_segments", "sms_segments", "check_message_text", "check_relay_text",
+]
+
 GSM_7 = "GSM-7"
 UCS_2 = "UCS-2"
-
-# GSM 03.38 default alphabet (ESC 0x1B left out: it is not a character).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# Extension table: each is sent as ESC + char, so it costs 2 septets.
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
 GSM7_SINGLE, GSM7_MULTI = 160, 153  # multi-part loses 7 septets to the UDH
 UCS2_SINGLE, UCS2_MULTI = 70, 67  # in UTF-16 code units
@@ -33,11 +33,6 @@ class SegmentInfo:
     segments: int
     per_segment: int  # capacity of each segment in this message, in units
     units: int  # septets for GSM-7, UTF-16 code units for UCS-2
-
-
-def is_gsm7(text: str) -> bool:
-    """True when every character fits the GSM-7 alphabet or its extension."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
 
 
 def _gsm7_cost(ch: str) -> int:
@@ -79,11 +74,29 @@ def count_segments(text: str) -> SegmentInfo:
     return SegmentInfo(encoding, len(text), segments, per_segment, units)
 
 
+def sms_segments(text: str) -> SegmentInfo:
+    """What each recipient gets for `text`: counted on its smart-encoded form, as it goes out."""
+    return count_segments(smart_encode(text))
+
+
 def check_message_text(text: str) -> str | None:
     """The composer's hard limit: None when the text can be sent, else why not."""
     if not text.strip():
         return "Message is empty"
-    info = count_segments(text)
+    info = sms_segments(text)
     if info.segments > MAX_SEGMENTS:
         return f"Message is too long: {info.segments} segments (max {MAX_SEGMENTS})"
+    return None
+
+
+def check_relay_text(sms_text: str) -> str | None:
+    """None when a relay (with its sender's name) may go out, else the notice for the business.
+
+    A relay is not the business's own text: nobody chose to pay for more than the limit, and
+    a loop of auto-responders must not fan out page-long texts to every participant.
+    """
+    info = count_segments(sms_text)
+    if info.segments > MAX_SEGMENTS:
+        return (f"Not relayed to the group: with the sender's name it is {info.segments} SMS segments "
+                f"(max {MAX_SEGMENTS})")
     return None

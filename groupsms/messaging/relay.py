@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from groupsms.domain.attribution import relay_text, short_labels
+from groupsms.domain.attribution import relay_labels, relay_text
+from groupsms.domain.segments import check_relay_text
 from groupsms.messaging import notify, outbox
 from groupsms.models import Group, Message, Participant, utcnow
 from groupsms.services._dnd import effective_lock, number_opted_out
@@ -29,12 +30,17 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
     s.add(group)
     recipients = []
     if relay and sender is not None and effective_lock(s, group) is None:
-        label = short_labels({p.id: p.name for p in participants})[sender.id]
-        message.sms_text = relay_text(label, message.body)
-        recipients = [
-            (p.id, p.e164) for p in participants
-            if p.id != sender.id and not number_opted_out(s, group.location_id, p.e164)
-        ]
+        label = relay_labels({p.id: p.name for p in participants})[sender.id]
+        sms_text = relay_text(label, message.body)
+        refused = check_relay_text(sms_text)
+        if refused:  # stored and shown to the business with why; nothing goes out
+            message.notice = refused
+        else:
+            message.sms_text = sms_text
+            recipients = [
+                (p.id, p.e164) for p in participants
+                if p.id != sender.id and not number_opted_out(s, group.location_id, p.e164)
+            ]
     s.add(message)
     s.flush()
     outbox.queue(s, message, recipients)

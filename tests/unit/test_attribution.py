@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groupsms.domain.attribution import relay_text, short_labels
+from groupsms.domain.attribution import relay_labels, relay_text, short_labels
+from groupsms.domain.encoding import gsm_name
+from groupsms.domain.segments import count_segments, is_gsm7
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)
 
@@ -86,3 +89,43 @@ def test_r5_labels_are_unique_nonblank_and_never_numbers(names: dict[int, str]) 
         assert label.strip()
         if set(names[pid]) <= set("0123456789 -.") and len(names[pid].strip(" -.")) >= 10:
             assert label.startswith("Participant ")
+
+
+# -- relay labels are spelled in GSM-7 letters: a name does not make every relay UCS-2 -------------
+
+
+@pytest.mark.parametrize(
+    ("name", "spelled"),
+    [("Zoë Kraus", "Zoe Kraus"), ("Łukasz Nowak", "Lukasz Nowak"), ("Иван Петров", "Ivan Petrov"),
+     ("José Muñoz", "José Muñoz"), ("Nguyễn Văn", "Nguyen Van"), ("Ana 🌸 Lima", "Ana Lima"), ("🌸", "")],
+)
+def test_gsm_name_transliterates_letters_gsm7_lacks_and_keeps_those_it_has(name: str, spelled: str) -> None:
+    assert gsm_name(name) == spelled
+
+
+def test_participant_name_with_a_non_gsm_letter_does_not_turn_relays_into_ucs2() -> None:
+    labels = relay_labels({1: "Zoë Kraus", 2: "Dan Doe"})
+    assert labels == {1: "Zoe", 2: "Dan"}
+    sms = relay_text(labels[1], "see you at 5 " + "x" * 140)
+    assert sms.startswith("Zoe: see you at 5")
+    info = count_segments(sms)
+    assert (info.encoding, info.segments) == ("GSM-7", 1)  # with "Zoë" it was UCS-2, 3 segments
+    assert count_segments("Zoë: see you at 5 " + "x" * 140).segments == 3
+
+
+def test_relay_labels_stay_unique_once_spelled_in_gsm7() -> None:
+    labels = relay_labels({1: "Zoë Kraus", 2: "Zoe Lang", 3: "🌸"})
+    assert labels == {1: "Zoe K.", 2: "Zoe L.", 3: "Participant 3"}
+
+
+def test_relay_text_is_smart_encoded() -> None:
+    assert relay_text("Carla", "I’ll be there — 5…") == "Carla: I'll be there - 5..."
+    assert relay_text("Carla", "I’ll be there 🙏") == "Carla: I’ll be there 🙏"
+
+
+@PROPERTY
+@given(st.text(max_size=40), st.text(alphabet="abc XYZ.,!?", max_size=200))
+def test_relay_prefix_never_makes_a_gsm7_reply_ucs2(name: str, body: str) -> None:
+    label = relay_labels({1: name, 2: "Dan"})[1]
+    assert is_gsm7(label)
+    assert is_gsm7(relay_text(label, body))

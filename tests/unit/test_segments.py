@@ -8,14 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from groupsms.domain.encoding import SMART_REPLACEMENTS, smart_encode
 from groupsms.domain.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_SEGMENTS,
     SegmentInfo,
     check_message_text,
+    check_relay_text,
     count_segments,
     is_gsm7,
+    sms_segments,
 )
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)
@@ -143,3 +146,76 @@ def test_e5_units_match_the_encoding(text: str) -> None:
 @given(_gsm_text, st.sampled_from(sorted(GSM7_BASIC)))
 def test_e5_adding_a_character_never_lowers_segments(text: str, ch: str) -> None:
     assert count_segments(text + ch).segments >= count_segments(text).segments
+
+
+# -- smart encoding: what goes out uses GSM-7 look-alikes for typographic characters ---------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("“See you” at 5", '"See you" at 5'),
+        ("it’s ‘fine’", "it's 'fine'"),
+        ("9–5 — or later", "9-5 - or later"),
+        ("wait…", "wait..."),
+        ("10\u00a0am\u202fsharp", "10 am sharp"),
+        ("zero\u200bwidth\ufeff", "zerowidth"),
+        ("«oui» ‹non›", '"oui" <non>'),
+        ("ｆｕｌｌｗｉｄｔｈ！", "fullwidth!"),
+        ("Cafe\u0301", "Café"),  # a letter typed as base + accent is the GSM-7 letter it looks like
+    ],
+)
+def test_smart_encoding_sends_curly_quotes_dashes_ellipsis_and_odd_spaces_as_gsm7(typed: str, sent: str) -> None:
+    assert smart_encode(typed) == sent
+    assert is_gsm7(sent)
+
+
+def test_smart_encoding_keeps_a_text_that_must_go_as_ucs2_exactly_as_typed() -> None:
+    # An emoji makes it UCS-2 anyway, where every character shows: nothing is swapped.
+    assert smart_encode("“Great” — thanks 🙏") == "“Great” — thanks 🙏"
+    assert smart_encode("Привет “друг”") == "Привет “друг”"
+
+
+def test_smart_quote_no_longer_makes_a_one_segment_text_three_segments() -> None:
+    text = "We’ll meet at the office at 10 — bring the signed offer, the inspection report and your ID. " \
+           "Parking is in the back…"
+    assert count_segments(text).segments == 2 and count_segments(text).encoding == "UCS-2"
+    info = sms_segments(text)
+    assert (info.encoding, info.segments) == ("GSM-7", 1)
+
+
+def test_the_hard_limit_counts_what_goes_out_not_what_was_typed() -> None:
+    # 10 GSM-7 segments once the curly quote is plain; as typed it would be 23 UCS-2 segments.
+    text = "’" + "a" * 1529
+    assert count_segments(text).segments == 23
+    assert check_message_text(text) is None
+    assert check_message_text("’" + "a" * 1530) == "Message is too long: 11 segments (max 10)"
+
+
+def test_relay_over_ten_segments_is_refused_with_a_notice() -> None:
+    assert check_relay_text("Carla: " + "a" * 1523) is None  # exactly 1530 septets
+    notice = check_relay_text("Carla: " + "a" * 1524)
+    assert notice == "Not relayed to the group: with the sender's name it is 11 SMS segments (max 10)"
+    assert len(notice) <= 300  # fits Message.notice
+
+
+_mapped_and_gsm = st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION | set(SMART_REPLACEMENTS)), max_size=400)
+
+
+@PROPERTY
+@given(_mapped_and_gsm)
+def test_smart_encoding_of_mapped_characters_and_gsm7_is_always_gsm7(text: str) -> None:
+    sent = smart_encode(text)
+    assert is_gsm7(sent)
+    assert sms_segments(text) == count_segments(sent)
+
+
+@PROPERTY
+@given(_any_text)
+def test_smart_encoding_never_touches_gsm7_and_only_ever_yields_gsm7_or_the_original(text: str) -> None:
+    sent = smart_encode(text)
+    if is_gsm7(text):
+        assert sent == text
+    assert sent == text or is_gsm7(sent)
+    assert smart_encode(sent) == sent  # idempotent
+    assert sms_segments(text).segments <= count_segments(text).segments
