@@ -14,6 +14,7 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from groupsms import config, db
+from groupsms.headers import SecurityHeaders
 from groupsms.pages import PAGE_MODULES
 from groupsms.pages.live import live_updates
 from groupsms.pages.session import SessionGuard
@@ -54,7 +55,9 @@ async def _messaging() -> AsyncIterator[None]:
 config.require_signed_webhooks()
 
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin).
-app = rx.App(stylesheets=["/styles.css"], api_transformer=Starlette(routes=vonage.routes))
+# Webhook routes first; then SecurityHeaders wraps everything, the built frontend included (in
+# production Reflex mounts it inside the backend app).
+app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=vonage.routes), SecurityHeaders])
 app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)

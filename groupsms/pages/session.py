@@ -23,6 +23,7 @@ from reflex_base.event import Event
 
 from groupsms import config
 from groupsms.errors import GroupsmsError
+from groupsms.headers import app_url_is_https
 from groupsms.services import sessions
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ class SessionState(rx.State):
         name=SESSION_COOKIE,
         path="/",
         max_age=config.load().session_days * 24 * 3600,
-        secure=False,
+        # Secure when the app's URL (REFLEX_API_URL / REFLEX_DEPLOY_URL) is https; read at compile time.
+        secure=app_url_is_https(),
         same_site="strict",
     )
 
