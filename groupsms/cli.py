@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from groupsms import config, db
+from groupsms import cli_numbers, config, db
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,11 @@ def _worker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"groupsms worker {worker.name}: sending through {settings.vonage_rest_host} "
           f"at most {settings.sms_rate:g}/s", flush=True)
+    from groupsms.messaging.inbound_loop import InboundLoop
+
+    inbound_thread = InboundLoop().start(stop)  # webhook retries never wait behind sends
     worker.run_forever(stop)
+    inbound_thread.join(timeout=15)
     return 0
 
 
@@ -233,9 +237,18 @@ COMMANDS: dict[tuple[str, ...], Command] = {
                                  _group_create_arguments),
     ("send",): Command("send a message in a group as a user (prints {\"message_id\": ...})", _send,
                        _send_arguments),
+    ("numbers", "sync"): Command("store the numbers the provider account owns (Vonage, or the simulator)",
+                                 cli_numbers.sync),
+    ("numbers", "list"): Command("list the provider numbers and the location each is given to",
+                                 cli_numbers.list_numbers, cli_numbers.list_arguments),
+    ("numbers", "assign"): Command("give a provider number to a location", cli_numbers.assign,
+                                   cli_numbers.assign_arguments),
+    ("numbers", "unassign"): Command("take a number back from its location (not while a group uses it)",
+                                     cli_numbers.unassign, cli_numbers.unassign_arguments),
 }
 # Help for the first word of multi-word commands.
-COMMAND_GROUPS = {"db": "database schema", "group": "group conversations"}
+COMMAND_GROUPS = {"db": "database schema", "group": "group conversations",
+                  "numbers": "the provider account's numbers and the locations they are given to"}
 
 
 # ---------------------------------------------------------------------------------------------

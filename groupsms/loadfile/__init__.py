@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
 
-from groupsms import db
+from groupsms import config, db
 from groupsms.loadfile.apply import _Applier, _db_reason
 from groupsms.loadfile.checks import _check_database, _check_document, _Errors
 from groupsms.loadfile.report import KINDS, LoadError, LoadReport
@@ -26,17 +26,23 @@ __all__ = ["KINDS", "LoadError", "LoadReport", "load_data", "load_file"]
 # Entry points.
 
 
-def load_data(data: Any, source: str) -> LoadReport:
-    """Validate `data` (a parsed load file) fully, then apply it in one transaction."""
+def load_data(data: Any, source: str, *, provision: bool | None = None) -> LoadReport:
+    """Validate `data` (a parsed load file) fully, then apply it in one transaction.
+
+    Business numbers must be numbers of the provider account (`groupsms numbers sync`). With
+    `provision` (default: in simulator mode, no VONAGE_API_KEY) the simulated account acquires the
+    ones it lacks, so a demo or test file works out of the box."""
+    if provision is None:
+        provision = config.load().simulator_mode
     errors = _Errors(source)
     plans = _check_document(data, errors)
     report = LoadReport(source)
     try:
         with db.transaction() as s:
-            _check_database(s, plans, errors)
+            _check_database(s, plans, errors, provision=provision)
             if errors.lines:
                 raise LoadError(errors.lines)
-            applier = _Applier(s, report)
+            applier = _Applier(s, report, provision=provision)
             for plan in plans:
                 applier.location(plan)
     except (IntegrityError, DataError) as err:  # at commit; flushes are caught per entry

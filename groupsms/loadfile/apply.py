@@ -21,6 +21,7 @@ from groupsms.models import (
 )
 from groupsms.security import hash_password, verify_password
 from groupsms.services._dnd import lock_groups_of_contact
+from groupsms.services.inventory import provision_simulator_number
 
 # ---------------------------------------------------------------------------------------------
 # Phase 2: apply, in the caller's transaction.
@@ -29,9 +30,10 @@ from groupsms.services._dnd import lock_groups_of_contact
 class _Applier:
     """Upserts the entries of valid location plans; every created or updated row is audited."""
 
-    def __init__(self, s: Session, report: LoadReport) -> None:
+    def __init__(self, s: Session, report: LoadReport, *, provision: bool = False) -> None:
         self.s = s
         self.report = report
+        self.provision = provision  # simulator mode: acquire business numbers the inventory lacks
 
     def location(self, plan: _LocationPlan) -> None:
         entry = plan.entry
@@ -61,6 +63,8 @@ class _Applier:
 
     def number(self, location_id: int, entry: _Entry, user_ids: dict[str, int]) -> None:
         f = entry.fields
+        if self.provision:
+            provision_simulator_number(self.s, f["e164"])
         wanted = {"e164": f["e164"]}
         if "label" in f:
             wanted["label"] = f["label"]

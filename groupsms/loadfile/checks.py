@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from groupsms.loadfile.fields import CHILD_FIELDS, LOCATION_FIELDS, _got, _Invalid
 from groupsms.models import BusinessNumber, Location, User
+from groupsms.services.inventory import inventory_problem
 
 # ---------------------------------------------------------------------------------------------
 # Phase 1: validation.
@@ -145,9 +146,10 @@ def _check_within_file(plan: _LocationPlan, first_email: dict, first_e164: dict,
             errors.add(contact.label, "secondary_phone", "is the same number as primary_phone")
 
 
-def _check_database(s: Session, plans: list[_LocationPlan], errors: _Errors) -> None:
+def _check_database(s: Session, plans: list[_LocationPlan], errors: _Errors, *, provision: bool = False) -> None:
     """What only the database can tell: new users need a password, refs to users already stored,
-    emails and business numbers already used by another user or number."""
+    emails and business numbers already used by another user or number, business numbers the
+    provider account does not own (with `provision`, simulator mode, they are acquired instead)."""
     location_ids = _location_ids(s, [p.entry.ref for p in plans])
     for plan in plans:
         location_id = location_ids.get(plan.entry.ref)
@@ -189,6 +191,10 @@ def _check_database(s: Session, plans: list[_LocationPlan], errors: _Errors) -> 
             if key != (location_ref, number_ref):
                 why = f'{e164} is already number "{number_ref}" of location "{location_ref}"'
                 errors.add(numbers[key].label, "e164", why)
+    for e164, key in by_e164.items():
+        problem = inventory_problem(s, e164, provision=provision)
+        if problem:
+            errors.add(numbers[key].label, "e164", problem)
 
 
 def _location_ids(s: Session, refs: list[str]) -> dict[str, int]:

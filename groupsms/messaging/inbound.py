@@ -17,25 +17,19 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.domain import delivery as states
-from groupsms.domain import keywords, routing
+from groupsms.domain import routing
 from groupsms.domain.phones import PhoneError, normalize
-from groupsms.messaging import notify, outbox, relay
+from groupsms.messaging import notify, optout, outbox, relay
 from groupsms.models import (
     BusinessNumber,
     Delivery,
     Group,
     InboundEvent,
-    Location,
     Message,
     Participant,
     utcnow,
 )
-from groupsms.services._dnd import (
-    active_group_clause,
-    contacts_with_number,
-    number_opted_out,
-    set_dnd,
-)
+from groupsms.services._dnd import active_group_clause
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +166,8 @@ def _process_inbound(s: Session, event: InboundEvent, params: dict[str, str]) ->
     )
     s.add(message)
     s.flush()
-    keyword = keywords.classify(text)
-    if keyword:
-        _keyword_reply(s, number, sender, keyword)
-    _route(s, number, message, relay_it=keyword is None)
+    keyword = optout.handle_keyword(s, number, message)  # E1: STOP, START, HELP
+    _route(s, number, message, relay_it=not keyword)
 
 
 def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
@@ -198,39 +190,6 @@ def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bo
     message.routing = routing.NEEDS_ROUTING if decision.kind == routing.NEEDS_ROUTING and relay_it else routing.UNROUTED
     s.add(message)
     notify.publish(s, notify.Change(notify.ROUTING, message.location_id, None, message.id))
-
-
-STOP_REPLY = "{name}: you are unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
-START_REPLY = "{name}: you are resubscribed. Reply STOP to unsubscribe."
-HELP_REPLY = "{name}: group texts from our team. Reply STOP to unsubscribe."
-
-
-def _keyword_reply(s: Session, number: BusinessNumber, sender: str, keyword: str) -> None:
-    """E1: STOP sets DND (locking groups, R10) and gets one confirmation; START lifts it; HELP answers."""
-    was_opted_out = number_opted_out(s, number.location_id, sender)
-    contacts = contacts_with_number(s, number.location_id, sender)
-    if keyword == keywords.STOP:
-        for contact in contacts:
-            set_dnd(s, contact, True)
-        if was_opted_out:
-            return  # one confirmation only
-        template, confirmation = STOP_REPLY, True
-    elif keyword == keywords.START:
-        for contact in contacts:
-            set_dnd(s, contact, False)
-        template, confirmation = START_REPLY, False
-    else:
-        if was_opted_out:
-            return  # nothing but the one confirmation ever goes to an opted-out number
-        template, confirmation = HELP_REPLY, False
-    location = s.get(Location, number.location_id)
-    reply = Message(
-        location_id=number.location_id, business_number_id=number.id, direction="outbound",
-        routing="system", body=template.format(name=location.name),
-    )
-    s.add(reply)
-    s.flush()
-    outbox.queue(s, reply, [(None, sender)], opt_out_confirmation=confirmation)
 
 
 # -- delivery receipts ---------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
+
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from groupsms.domain.attribution import relay_labels, relay_text
@@ -19,8 +23,31 @@ def sender_in(participants: list[Participant], e164: str | None) -> Participant 
     return next((p for p in participants if p.e164 == e164), None)
 
 
+DEFAULT_RELAY_LIMIT_PER_MINUTE = 20
+
+
+def relay_limit_per_minute() -> int:
+    return int(os.environ.get("GROUPSMS_RELAY_LIMIT_PER_MINUTE", DEFAULT_RELAY_LIMIT_PER_MINUTE))
+
+
+def _held_for_rate(s: Session, message: Message) -> bool:
+    """Past the relay limit for its sender the text is stored and shown but not relayed, with a
+    notice: two automatic responders in one group would otherwise text each other for ever."""
+    limit = relay_limit_per_minute()
+    relayed = s.exec(select(func.count(Message.id)).where(
+        Message.location_id == message.location_id, Message.direction == "inbound",
+        Message.from_e164 == message.from_e164, Message.sms_text.is_not(None), Message.id != message.id,
+        Message.created_at >= utcnow() - timedelta(minutes=1),
+    )).one()
+    if relayed < limit:
+        return False
+    message.notice = f"Not relayed: more than {limit} texts a minute from this number (an automatic responder?)"
+    return True
+
+
 def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool = True) -> None:
-    """Put an inbound message into `group`; unless the group is locked, relay it to the others."""
+    """Put an inbound message into `group`; unless the group is locked, relay it to the others
+    (every participant but the sender's contact, whichever of its numbers it texted from)."""
     participants = participants_of(s, group.id)
     sender = sender_in(participants, message.from_e164)
     message.group_id = group.id
@@ -29,7 +56,7 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
     group.last_activity_at = utcnow()
     s.add(group)
     recipients = []
-    if relay and sender is not None and effective_lock(s, group) is None:
+    if relay and sender is not None and effective_lock(s, group) is None and not _held_for_rate(s, message):
         label = relay_labels({p.id: p.name for p in participants})[sender.id]
         sms_text = relay_text(label, message.body)
         refused = check_relay_text(sms_text)
@@ -39,7 +66,7 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
             message.sms_text = sms_text
             recipients = [
                 (p.id, p.e164) for p in participants
-                if p.id != sender.id and not number_opted_out(s, group.location_id, p.e164)
+                if p.contact_id != sender.contact_id and not number_opted_out(s, group.location_id, p.e164)
             ]
     s.add(message)
     s.flush()

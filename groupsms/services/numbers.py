@@ -1,8 +1,12 @@
-"""Business numbers of a location: add, set the default, assign to users (R1, R12)."""
+"""Business numbers of a location: label, set the default, assign to users (R1, R12, R14).
+
+A location's numbers are given to it by the install owner from the provider account's numbers
+(services/inventory.py); a location admin cannot bring in a number of their own. A number of another
+location, or one that does not exist, is the same "Number not found" in every function here.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,19 +16,18 @@ from sqlmodel import select
 from groupsms import db
 from groupsms.access import scopes
 from groupsms.access.fetch import location_number, location_user
-from groupsms.domain.phones import PhoneError, format_display, is_us_ca, normalize
+from groupsms.domain.phones import format_display
 from groupsms.errors import ValidationError
 from groupsms.models import BusinessNumber, NumberAssignment
 from groupsms.services._base import (
     Actor,
     acting_user,
     audit,
-    clean_bool,
     clean_text,
     require,
 )
 
-__all__ = ["NumberView", "list_numbers", "create_number", "set_default_number", "assign_number"]
+__all__ = ["NumberView", "list_numbers", "set_number_label", "set_default_number", "assign_number"]
 
 
 @dataclass(frozen=True)
@@ -65,35 +68,18 @@ def list_numbers(actor: Actor | None) -> list[NumberView]:
         return _views(s, list(rows))
 
 
-def _clean_business_e164(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValidationError("Number must be text", "number")
-    try:
-        e164 = normalize(value)
-    except PhoneError as exc:
-        raise ValidationError(str(exc), "number") from exc
-    if not is_us_ca(e164):
-        raise ValidationError("The business number must be a US or Canada number", "number")
-    return e164
-
-
-def create_number(actor: Actor | None, e164: Any, label: Any = "", default: Any = False) -> int:
+def set_number_label(actor: Actor | None, number_id: Any, label: Any) -> None:
+    """Rename a number of the location; a blank label shows the formatted number."""
     with db.transaction() as s:
         admin = acting_user(s, actor)
         require(s, admin, "number", "manage")
-        number = _clean_business_e164(e164)
-        label = clean_text(label, "label", max_length=100, required=False) or format_display(number)
-        default = clean_bool(default, "default")
-        if s.exec(select(BusinessNumber.id).where(BusinessNumber.e164 == number)).first():
-            raise ValidationError(f"The number {format_display(number)} is already in use", "number")
-        if default:
-            _clear_default(s, admin.location_id)
-        ref = "num-" + re.sub(r"\D", "", number)
-        row = BusinessNumber(location_id=admin.location_id, ref=ref, e164=number, label=label, is_default=default)
-        s.add(row)
-        s.flush()
-        audit(s, admin, "number.created", "business_number", row.id, e164=number, default=default)
-        return row.id
+        number = location_number(s, admin, number_id)
+        label = clean_text(label, "label", max_length=100, required=False) or format_display(number.e164)
+        if label == number.label:
+            return
+        old, number.label = number.label, label
+        s.add(number)
+        audit(s, admin, "number.labelled", "business_number", number.id, old=old, new=label)
 
 
 def _clear_default(s, location_id: int) -> None:

@@ -318,7 +318,7 @@ def test_load_database_refusal_is_reported_and_rolls_back(
     """Should a conflict get past validation, the database's refusal is reported and nothing stays."""
     assert _load(write_json(good_doc), capsys)[0] == 0
     before = dump()
-    monkeypatch.setattr(loadfile, "_check_database", lambda s, plans, errors: None)
+    monkeypatch.setattr(loadfile, "_check_database", lambda s, plans, errors, **_: None)
     doc = {"locations": [{"ref": "birch", "name": "Birch Homes",
                           "users": [{"ref": "admin", "email": "admin@birch.test", "name": "Bea",
                                      "password": "birch-password", "role": "admin"}],

@@ -73,6 +73,8 @@ HANDLERS: dict[str, G | str] = {
     "ConversationsState.refresh": lambda w, g: (),
     "ConversationsState.search_groups": lambda w, g: ("Carla",),
     "ConversationsState.assign": lambda w, g: ({"message_id": "1", "group_id": str(g)},),
+    "ConversationsState.start_group_from_text": lambda w, g: ("1",),
+    "ConversationsState.dismiss_text": lambda w, g: ("1",),
     "CreateGroupState.open_dialog": lambda w, g: (),
     "CreateGroupState.set_open": lambda w, g: (True,),
     "CreateGroupState.choose_number": lambda w, g: (str(w.numbers["main"]),),
