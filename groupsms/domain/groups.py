@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from groupsms.domain.phones import format_display, is_us_ca
 
@@ -20,6 +21,7 @@ REASON_DELETED = "Contact deleted"
 REASON_NO_NUMBER = "No number"
 REASON_DND = "DND enabled"
 REASON_NOT_US_CA = "Not a US/Canada number"
+REASON_BUSINESS_NUMBER = "One of our business numbers"
 
 TAG_DELETED = "Deleted"
 TAG_UPDATED = "Updated"
@@ -53,6 +55,15 @@ class ParticipantChoice:
     e164: str | None
     dnd: bool
     deleted: bool = False
+    # "Opted out by text on <date>" when the number texted STOP (E1); None otherwise.
+    opted_out: str | None = None
+    # The number is a business number of the install: relaying to it would loop (E1 pumping).
+    business_number: bool = False
+
+
+def opted_out_text(when: datetime) -> str:
+    """E1: how the app says a number opted out by texting STOP, e.g. "Opted out by text on Dec 1, 2026"."""
+    return f"Opted out by text on {when:%b} {when.day}, {when.year}"
 
 
 def check_business_number(number: BusinessNumberFacts) -> list[Problem]:
@@ -80,8 +91,12 @@ def ineligibility_reason(choice: ParticipantChoice) -> str | None:
         return REASON_DELETED
     if choice.e164 is None:
         return REASON_NO_NUMBER
+    if choice.business_number:
+        return REASON_BUSINESS_NUMBER
     if choice.dnd:
         return REASON_DND
+    if choice.opted_out:
+        return choice.opted_out
     if not is_us_ca(choice.e164):
         return REASON_NOT_US_CA
     return None
@@ -174,18 +189,24 @@ def _join_names(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def lock_reason(dnd_names: Sequence[str]) -> str | None:
-    """R10: why a group is locked, e.g. "Carla Client and Dan Doe enabled DND"."""
+def lock_reason(dnd_names: Sequence[str], opted_out: Sequence[tuple[str, datetime]] = ()) -> str | None:
+    """R10: why a group is locked, e.g. "Carla Client and Dan Doe enabled DND", or for numbers that
+    texted STOP (E1) "Dan Doe: Opted out by text on Dec 1, 2026"."""
     names: list[str] = []
     for raw in dnd_names:
         # A contact in the group with both numbers is still one person.
         name = raw.strip() or "a participant"
         if name not in names:
             names.append(name)
-    if not names:
-        return None
-    sentence = f"{_join_names(names)} enabled DND"
-    return sentence[0].upper() + sentence[1:]
+    sentences = []
+    if names:
+        sentence = f"{_join_names(names)} enabled DND"
+        sentences.append(sentence[0].upper() + sentence[1:])
+    for raw, when in opted_out:
+        sentence = f"{raw.strip() or 'A participant'}: {opted_out_text(when)}"
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return "; ".join(sentences) or None
 
 
 def participant_key(e164s: Iterable[str]) -> frozenset[str]:

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from groupsms import db
+from groupsms.domain.groups import opted_out_text
 from groupsms.errors import Forbidden, ValidationError
 from groupsms.messaging import inbound
 from groupsms.messaging.fake_gateway import FakeGateway
 from groupsms.messaging.gateway import FAILED, RETRY, SendResult
 from groupsms.messaging.worker import Worker
-from groupsms.models import Contact, Delivery, Group, InboundEvent, Message
+from groupsms.models import Contact, Delivery, Group, InboundEvent, Message, OptOut
 from groupsms.services import contacts, groups, messages
 from tests.services.conftest import pick
 
@@ -87,14 +89,17 @@ def test_r5_reply_is_stored_and_relayed_to_the_others_with_attribution(world, gr
     assert view.sender == "Carla" and view.relayed
 
 
-def test_e1_stop_sets_dnd_confirms_once_locks_and_is_not_relayed(world, group4, fake, worker):
+def test_e1_stop_opts_the_number_out_confirms_once_locks_and_is_not_relayed(world, group4, fake, worker):
     sms_in("15125550112", " Stop. ", "in-stop")
     drain(worker)
     assert [r.to_e164 for r in fake.sent] == ["+15125550112"]  # the confirmation, nothing relayed
     assert "unsubscribed" in fake.sent[0].text
-    assert rows(Contact, Contact.id == world.contacts["dan"])[0].dnd_sms
+    [row] = rows(OptOut, OptOut.e164 == "+15125550112")
+    assert row.active and row.keyword == "STOP" and row.via == "text" and row.confirmation_message_id
+    assert not rows(Contact, Contact.id == world.contacts["dan"])[0].dnd_sms  # staff DND is the CRM's own
     detail = groups.get_group(world.actors["bo"], group4)
-    assert detail.locked_reason == "Dan Buyer enabled DND" and not detail.can_send
+    assert detail.locked_reason == f"Dan Buyer: {opted_out_text(row.opted_out_at)}" and not detail.can_send
+    assert detail.locked_reason.startswith("Dan Buyer: Opted out by text on ")
     with pytest.raises(Forbidden, match="locked"):
         messages.send_message(world.actors["bo"], group4, "anyone?")
     sms_in("15125550112", "STOP", "in-stop-2")
@@ -113,12 +118,12 @@ def test_e1_a_send_queued_before_stop_is_not_attempted(world, group4, fake, work
     assert failed and all("locked" in d.error_text or "opted out" in d.error_text for d in failed)
 
 
-def test_e1_start_lifts_dnd_but_the_group_stays_locked_and_help_answers(world, group4, fake, worker):
+def test_e1_start_lifts_the_opt_out_but_the_group_stays_locked_and_help_answers(world, group4, fake, worker):
     sms_in("15125550111", "STOP", "s1")
     sms_in("15125550111", "start", "s2")
     sms_in("15125550112", "HELP", "s3")
     drain(worker)
-    assert not rows(Contact, Contact.id == world.contacts["carla"])[0].dnd_sms
+    assert not rows(OptOut, OptOut.e164 == "+15125550111")[0].active
     assert groups.get_group(world.actors["bo"], group4).locked_reason
     sent = {(r.to_e164, r.text.split(": ", 1)[1].split(".")[0]) for r in fake.sent}
     assert sent == {
@@ -192,22 +197,23 @@ def test_e3_multipart_receipts_combine_per_delivery(world, group4, clean_db):
     worker.close()
 
 
-def test_retry_backs_off_then_gives_up_with_the_reason(world, group4, clean_db):
-    fake = FakeGateway(lambda r: SendResult(RETRY, error_code="1", error_text="Throttled"))
-    worker = Worker(fake, rate=1000, lease_seconds=30, max_attempts=2)
+def test_retry_backs_off_then_gives_up_with_the_reason_once_the_retry_budget_is_spent(world, group4, clean_db):
+    fake = FakeGateway(lambda r: SendResult(RETRY, error_code="http-503", error_text="Service Unavailable"))
+    worker = Worker(fake, rate=1000, lease_seconds=30, retry_budget=60)
     mid = messages.send_message(world.actors["bo"], group4, "Retry me")
     worker.run_once()
     ds = rows(Delivery, Delivery.message_id == mid)
     assert {d.status for d in ds} == {"queued"} and {d.attempts for d in ds} == {1}
     assert all(d.next_attempt_at > d.created_at for d in ds)
-    with db.transaction() as s:  # make them due now instead of waiting out the backoff
+    with db.transaction() as s:  # queued over a minute ago (the budget), due now
         for d in s.exec(select(Delivery)):
+            d.created_at = d.created_at - timedelta(seconds=61)
             d.next_attempt_at = d.created_at
             s.add(d)
     worker.run_once()
     ds = rows(Delivery, Delivery.message_id == mid)
     assert {d.status for d in ds} == {"failed"}
-    assert all(d.error_text == "Gave up after 2 attempts: Throttled" for d in ds)
+    assert all(d.error_text == "Gave up after 2 attempts over 0.0166667 h: Service Unavailable" for d in ds)
     worker.close()
 
 
@@ -221,13 +227,19 @@ def test_permanent_failure_is_recorded(world, group4, clean_db):
     worker.close()
 
 
-def test_two_workers_claim_disjoint_deliveries(world, group4, fake, clean_db):
+def test_two_workers_claim_disjoint_deliveries_one_per_lane(world, group4, fake, clean_db):
     for i in range(5):
         messages.send_message(world.actors["bo"], group4, f"Update {i}")
-    a = Worker(fake, batch=7, lease_seconds=30)
-    b = Worker(fake, batch=7, lease_seconds=30)
+    other = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "lea", "max", "ned"))
+    messages.send_message(world.actors["bo"], other, "Elsewhere")
+    a = Worker(fake, batch=5, lease_seconds=30)
+    b = Worker(fake, batch=5, lease_seconds=30)
     first, second = a.claim(), b.claim()
-    assert len(first) == 7 and len(second) == 7 and not set(first) & set(second)
+    heads = {d.id for d in rows(Delivery) if d.to_e164 in ("+15125550118", "+15125550119", "+15125550131")
+             or d.message_id == min(x.message_id for x in rows(Delivery))}
+    # 7 lanes (4 + 3 recipients), so 7 heads in all; the later updates wait behind their lane's head.
+    assert len(first) == 5 and len(second) == 2 and set(first) | set(second) == heads
+    assert b.claim() == [] and a.claim() == []
     a.close(), b.close()
 
 

@@ -20,7 +20,7 @@ from groupsms import db
 from groupsms.errors import Forbidden
 from groupsms.messaging.vonage_gateway import VonageGateway
 from groupsms.messaging.worker import Worker
-from groupsms.models import Contact, Delivery, Message
+from groupsms.models import Delivery, Message, OptOut
 from groupsms.services import groups, messages
 from groupsms.simulator import Simulator
 from groupsms.simulator.testing import wait_until
@@ -79,10 +79,10 @@ def test_group_send_reply_relay_and_stop_end_to_end(world, sim):
         confirmation = sim.wait_for_inbox(DAN, 3)[-1]
         assert "unsubscribed" in confirmation.text
         with db.transaction() as s:
-            assert s.get(Contact, world.contacts["dan"]).dnd_sms
+            assert s.exec(select(OptOut).where(OptOut.e164 == DAN, OptOut.active)).one()
             assert s.exec(select(Message).where(Message.body == "STOP")).one().group_id == gid
         detail = groups.get_group(bo, gid)
-        assert detail.locked_reason == "Dan Buyer enabled DND" and not detail.can_send
+        assert detail.locked_reason.startswith("Dan Buyer: Opted out by text on ") and not detail.can_send
         with pytest.raises(Forbidden):
             messages.send_message(bo, gid, "one more thing")
         sim.post_inbound(ERIN, MAIN, "ok thanks")
