@@ -4,7 +4,11 @@ One `send` is one SMS to one recipient. The answer is a `SendResult` whose `outc
 what to do next:
 
 - "sent": the provider accepted the message. Never send it again (that would be a duplicate SMS).
-- "retry": nothing was accepted, or we cannot know; sending again later is safe or necessary.
+- "retry": nothing was accepted (a transient error); sending again later is safe.
+- "throttled": over the provider's rate; nothing was accepted. Sending again a little later is safe,
+  and it does not count as a failed attempt.
+- "ambiguous": we cannot know whether the provider accepted it (timeout, dropped connection, 5xx, an
+  answer that does not parse). Its delivery receipt, if any, says so; resending may duplicate it.
 - "failed": permanent; sending again would fail the same way.
 
 Adapters never raise for provider or network errors: every such error is a SendResult.
@@ -18,8 +22,10 @@ from typing import Protocol
 
 SENT = "sent"
 RETRY = "retry"
+THROTTLED = "throttled"
+AMBIGUOUS = "ambiguous"
 FAILED = "failed"
-OUTCOMES = (SENT, RETRY, FAILED)
+OUTCOMES = (SENT, RETRY, THROTTLED, AMBIGUOUS, FAILED)
 
 # Vonage echoes client-ref in delivery receipts; its docs allow "up to 40 characters".
 MAX_CLIENT_REF = 40
@@ -40,6 +46,8 @@ class SendResult:
     outcome: str  # SENT | RETRY | FAILED
     message_ids: tuple[str, ...] = ()  # one per part of a long message
     price: str | None = None  # total over the parts, as the provider's decimal string
+    part_prices: tuple[str | None, ...] = ()  # per accepted part, in the order of message_ids
+    parts_total: int = 0  # how many parts the provider made of the text (accepted or not); 0: unknown
     error_code: str | None = None  # provider status ("1", "4", ...), "http-503", "timeout", ...
     error_text: str | None = None
     retry_after: float | None = None  # seconds, when the provider said how long to wait
@@ -94,7 +102,7 @@ STATUS_NAMES: dict[str, str] = {
 
 STATUS_OUTCOMES: dict[str, str] = {
     "0": SENT,
-    "1": RETRY,  # throttled: over the account's rate; nothing was sent, wait a second and resend
+    "1": THROTTLED,  # over the account's rate; nothing was sent, wait a second and resend
     "2": FAILED,
     "3": FAILED,
     "4": FAILED,
@@ -102,7 +110,7 @@ STATUS_OUTCOMES: dict[str, str] = {
     "6": FAILED,
     "7": FAILED,
     "8": FAILED,
-    "9": RETRY,  # out of credit: "top-up and retry"; the outbox's backoff and attempt cap bound it
+    "9": RETRY,  # out of credit: "top-up and retry"; the outbox's backoff and retry budget bound it
     "10": RETRY,  # too many simultaneous connections: "back-off and retry"
     "11": FAILED,
     "12": FAILED,

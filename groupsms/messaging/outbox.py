@@ -6,7 +6,10 @@ The worker (`messaging/worker.py`) drains them; nothing here talks to the provid
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from groupsms.domain import delivery as states
@@ -46,6 +49,57 @@ def queue(
 
 def lane(business_number_id: int, to_e164: str) -> str:
     return f"{business_number_id}:{to_e164}"
+
+
+def claim_lane_heads(s: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:
+    """Claim up to `limit` due deliveries for `worker`, replies and relays first, then oldest first.
+
+    Order per (business number, recipient): only a lane's head (its lowest-id queued delivery) is
+    ever claimed, and only while nothing else of its lane is claimed. A head that waits for its
+    retry keeps the later ones of its lane waiting, so a retry never overtakes a later message.
+    One statement: atomic on SQLite; on PostgreSQL several workers skip each other's locked rows.
+    """
+    other = aliased(Delivery)
+    blocked_lane = exists().where(
+        other.lane == Delivery.lane,
+        other.id != Delivery.id,
+        other.status == states.QUEUED,
+        or_(other.id < Delivery.id, and_(other.claimed_until.is_not(None), other.claimed_until >= now)),
+    )
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == states.QUEUED,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+            or_(Delivery.lane == "", ~blocked_lane),  # rows written before lanes existed: no lane
+        )
+        .order_by(Delivery.priority, Delivery.id)
+        .limit(limit)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(of=Delivery, skip_locked=True)
+    claimed = s.exec(
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + lease, claimed_by=worker)
+        .returning(Delivery.id)
+    ).all()
+    return sorted(row[0] for row in claimed)
+
+
+def renew_claims(s: Session, ids: Iterable[int], *, now: datetime, worker: str, lease: timedelta) -> set[int]:
+    """Extend `worker`'s leases on these deliveries; returns the ids it still holds."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    renewed = s.exec(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == states.QUEUED)
+        .values(claimed_until=now + lease)
+        .returning(Delivery.id)
+    ).all()
+    return {row[0] for row in renewed}
 
 
 def refresh_status(s: Session, message_id: int) -> str:

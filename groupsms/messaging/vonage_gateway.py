@@ -16,8 +16,8 @@ What the SDK does, read in vonage_http_client/http_client.py (1.5.x), and what w
   our POST and closed without answering, i.e. maybe accepted it. Its urllib3 `Retry(total=3)` does
   not retry a POST on a read error, but it does retry TLS errors raised mid-response ("other" errors).
   So `pool_maxsize=1` (one attempt in that loop; one connection per per-thread client is all we use)
-  and `max_retries=0` (urllib3 retries nothing). A dropped or timed-out request is reported "retry";
-  the outbox decides when to send again and bounds how often.
+  and `max_retries=0` (urllib3 retries nothing). A dropped or timed-out request is reported
+  "ambiguous"; the outbox waits for a receipt before it sends again, and sends again at most once.
 - `HttpClientOptions.timeout` only takes whole seconds; we set the client's float timeout after.
 - Its request signing signs the empty (None) fields it then leaves out of the form, so signed sends
   fail: we always use Basic auth (api_key/api_secret) and never pass a signature secret here.
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 import threading
 import weakref
 from decimal import Decimal, InvalidOperation
@@ -36,13 +37,16 @@ from typing import Any
 
 import requests
 from vonage import Auth, HttpClientOptions, Vonage
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 from vonage_http_client.errors import HttpRequestError
 from vonage_sms import SmsMessage
 
 from groupsms.messaging.gateway import (
+    AMBIGUOUS,
     FAILED,
     RETRY,
     SENT,
+    THROTTLED,
     STATUS_NAMES,
     SendRequest,
     SendResult,
@@ -154,19 +158,15 @@ class VonageGateway:
             client.sms.send(message)
         except HttpRequestError as exc:
             return _http_error_result(exc.response)
-        except requests.exceptions.Timeout as exc:
-            # The provider may have accepted the SMS before we gave up: resending can duplicate it.
-            # The outbox retries with the same client-ref and caps attempts.
-            return SendResult(RETRY, error_code="timeout", error_text=_short(str(exc)))
-        except requests.exceptions.ConnectionError as exc:
-            # Refused, reset, TLS failure, or dropped after the POST was read (then, as with a
-            # timeout, the provider may have accepted it). Never resent here: see the module notes.
-            return SendResult(RETRY, error_code="connection", error_text=_short(str(exc)))
+        except requests.exceptions.RequestException as exc:
+            return _transport_error_result(exc)
         except Exception as exc:  # SmsError / PartialFailureError (non-zero status), or anything else
             error = exc
         response = http.last_response
         if response is None or response is before:
-            return SendResult(RETRY, error_code="unexpected", error_text=_short(f"{type(error).__name__}: {error}"))
+            # The SDK failed before or after the request without an answer we can read.
+            return SendResult(AMBIGUOUS, error_code="unexpected",
+                              error_text=_short(f"{type(error).__name__}: {error}"))
         try:
             body = response.json()
         except ValueError:
@@ -178,24 +178,27 @@ def result_from_body(body: Any) -> SendResult:
     """A SendResult for an HTTP 200 body of the SMS API (one entry in `messages` per part)."""
     messages = body.get("messages") if isinstance(body, dict) else None
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        # HTTP 200 that is not an SMS API answer (a proxy page?): we cannot tell, so retry.
-        return SendResult(RETRY, error_code="unexpected", error_text=_short(f"unexpected response body: {body!r}"))
-    accepted = [m for m in messages if str(m.get("status")) == "0"]
-    ids = tuple(str(m["message-id"]) for m in accepted if m.get("message-id"))
-    price = _total_price(m.get("message-price") for m in accepted)
+        # HTTP 200 that is not an SMS API answer (a proxy page? a cut-off body?): it may have been accepted.
+        return SendResult(AMBIGUOUS, error_code="unexpected",
+                          error_text=_short(f"unexpected response body: {body!r}"))
+    accepted = [m for m in messages if str(m.get("status")) == "0" and m.get("message-id")]
+    ids = tuple(str(m["message-id"]) for m in accepted)
+    prices = tuple(_price(m.get("message-price")) for m in accepted)
+    price = _total_price(prices)
+    parts = len(messages)
     if len(accepted) == len(messages):
-        return SendResult(SENT, message_ids=ids, price=price)
+        return SendResult(SENT, message_ids=ids, price=price, part_prices=prices, parts_total=parts)
     refused = next(m for m in messages if str(m.get("status")) != "0")
     code = str(refused.get("status"))
     text = str(refused.get("error-text") or STATUS_NAMES.get(code, "Unknown status"))
     if accepted:
         # Some parts went out: resending would duplicate them, so this is final, and the ids stay.
         return SendResult(
-            FAILED, message_ids=ids, price=price, error_code=code,
+            FAILED, message_ids=ids, price=price, part_prices=prices, parts_total=parts, error_code=code,
             error_text=f"partial failure: {len(accepted)} of {len(messages)} parts accepted; {text}",
         )
     return SendResult(
-        outcome_for_status(code), error_code=code, error_text=text,
+        outcome_for_status(code), error_code=code, error_text=text, parts_total=parts,
         retry_after=1.0 if code == "1" else None,  # the limit is per second
     )
 
@@ -205,10 +208,45 @@ def _http_error_result(response: requests.Response) -> SendResult:
     text = _short(f"HTTP {status}: {response.text}")
     code = f"http-{status}"
     if status == 429:
+        return SendResult(THROTTLED, error_code=code, error_text=text, retry_after=_retry_after(response))
+    if status == 503:
+        # Unavailable: refused before it was handled (maintenance, overload, an outage). Safe to resend.
         return SendResult(RETRY, error_code=code, error_text=text, retry_after=_retry_after(response))
     if status >= 500:
-        return SendResult(RETRY, error_code=code, error_text=text)
+        # 500/502/504...: the provider (or a proxy in front of it) may have handled it before failing.
+        return SendResult(AMBIGUOUS, error_code=code, error_text=text)
     return SendResult(FAILED, error_code=code, error_text=text)  # 401/403 credentials, other 4xx
+
+
+def _transport_error_result(exc: requests.exceptions.RequestException) -> SendResult:
+    """No HTTP answer. Only a request that never left (no connection, TLS refused) is safe to resend;
+    once the POST was written the provider may have read and accepted it."""
+    text = _short(str(exc))
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or _never_connected(exc):
+        return SendResult(RETRY, error_code="connection", error_text=text)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return SendResult(AMBIGUOUS, error_code="timeout", error_text=text)
+    return SendResult(AMBIGUOUS, error_code="connection", error_text=text)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Connection refused / unreachable, or a TLS handshake the client refused (untrusted certificate)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ssl.SSLCertVerificationError)):
+            return True
+        if isinstance(current, MaxRetryError) and current.reason is not None:
+            stack.append(current.reason)
+        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+    return False
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -220,17 +258,20 @@ def _retry_after(response: requests.Response) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
+def _price(raw) -> str | None:
+    """The provider's decimal price string, or None when it is missing or not a number."""
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    return str(raw) if value.is_finite() else None
+
+
 def _total_price(prices) -> str | None:
-    total, seen = Decimal(0), False
-    for price in prices:
-        if price in (None, ""):
-            continue
-        try:
-            total += Decimal(str(price))
-        except InvalidOperation:
-            continue
-        seen = True
-    return str(total) if seen else None
+    known = [Decimal(p) for p in prices if p is not None]
+    return str(sum(known, Decimal(0))) if known else None
 
 
 def _short(text: str) -> str:

@@ -1,9 +1,19 @@
 """The outbox worker: claims due deliveries, sends them through the SmsGateway under the rate
 limit with bounded concurrency, and records what the provider said.
 
-Claims are leases: a worker that dies leaves its rows to be claimed again when the lease runs out,
-so every recipient gets the message; at most the sends that were in flight can repeat. Several
-workers may run at once (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one atomic UPDATE).
+Claims are leases, renewed while the worker holds them: a worker that dies leaves its rows to be
+claimed again when the lease runs out, so every recipient gets the message. A result is recorded
+only by the worker that still holds the claim. Several workers may run at once (PostgreSQL:
+FOR UPDATE SKIP LOCKED; SQLite: one atomic UPDATE); see `outbox.claim_lane_heads` for the order.
+
+What happens after each answer (gateway.SendResult.outcome):
+- sent / failed: final.
+- throttled: sent again a second or two later (with jitter); it is not a failed attempt.
+- retry (nothing was accepted): exponential backoff with jitter, capped at a few minutes, for as
+  long as the retry budget (GROUPSMS_RETRY_BUDGET seconds, default a day) lasts since it was queued,
+  so a provider outage of an hour fails nothing; then failed with the reason.
+- ambiguous (the provider may have accepted it): wait for its delivery receipt; without one, send
+  again once; if that is ambiguous too, wait again and end "unconfirmed" with the reason.
 """
 
 from __future__ import annotations
@@ -11,12 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
 from sqlmodel import select
 
 from groupsms import db
@@ -30,12 +41,33 @@ from groupsms.services._dnd import effective_lock, number_opted_out
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-# No answer (timeout, connection dropped): the provider may have accepted the SMS. Its delivery
+# Resends are bounded by time, not by a count: an outage of an hour must fail nothing.
+RETRY_BUDGET_SECONDS = 24 * 3600.0
+BACKOFF_CAP_SECONDS = 300.0
+# No answer (timeout, connection dropped, 5xx): the provider may have accepted the SMS. Its delivery
 # receipt carries our client-ref, so wait this long for one before sending again; a receipt that
 # arrives meanwhile settles the delivery and nothing is resent.
-AMBIGUOUS_ERRORS = {"timeout", "connection"}
 AMBIGUOUS_WAIT_SECONDS = 30.0
+# The first send and one resend; after that an unanswered delivery is "unconfirmed".
+MAX_AMBIGUOUS_SENDS = 2
+
+
+def retry_budget_from_env() -> float:
+    raw = os.environ.get("GROUPSMS_RETRY_BUDGET", "")
+    if not raw.strip():
+        return RETRY_BUDGET_SECONDS
+    try:
+        budget = float(raw)
+    except ValueError:
+        raise ValueError(f"GROUPSMS_RETRY_BUDGET must be a number of seconds, got {raw!r}") from None
+    if budget <= 0:
+        raise ValueError(f"GROUPSMS_RETRY_BUDGET must be positive, got {raw!r}")
+    return budget
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their (UTC) zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 class Worker:
@@ -48,61 +80,102 @@ class Worker:
         concurrency: int = 4,
         batch: int = 20,
         lease_seconds: float | None = None,
-        max_attempts: int = MAX_ATTEMPTS,
+        retry_budget: float | None = None,
         backoff_base: float = 2.0,
+        backoff_cap: float = BACKOFF_CAP_SECONDS,
         ambiguous_wait: float = AMBIGUOUS_WAIT_SECONDS,
         name: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
     ) -> None:
         self.gateway = gateway
         self.limiter = limiter or LocalRateLimiter(rate)
         self.concurrency = concurrency
         self.batch = batch
         self.lease = timedelta(seconds=lease_seconds or float(os.environ.get("GROUPSMS_OUTBOX_LEASE", "60")))
-        self.max_attempts = max_attempts
+        self.retry_budget = timedelta(seconds=retry_budget or retry_budget_from_env())
         self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
         self.ambiguous_wait = ambiguous_wait
+        self.clock = clock
+        self._rng = rng or random.Random()
         self.name = (name or f"worker-{os.getpid()}")[:40] + "-" + uuid.uuid4().hex[:8]
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="groupsms-send")
+        # Deliveries claimed and not yet recorded: their leases are renewed while we hold them.
+        self._held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._done = threading.Event()  # a send finished: room for more
+        self._heartbeat: threading.Thread | None = None
+        self._closing = threading.Event()
 
-    # -- claiming --------------------------------------------------------------------------------
+    # -- claiming and holding --------------------------------------------------------------------
 
-    def claim(self) -> list[int]:
-        now = utcnow()
+    def claim(self, limit: int | None = None) -> list[int]:
         with db.transaction() as s:
-            due = (
-                select(Delivery.id)
-                .where(
-                    Delivery.status == states.QUEUED,
-                    Delivery.next_attempt_at <= now,
-                    or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-                )
-                .order_by(Delivery.next_attempt_at, Delivery.id)
-                .limit(self.batch)
-            )
-            if s.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            claimed = s.exec(
-                update(Delivery)
-                .where(Delivery.id.in_(due.scalar_subquery()))
-                .values(claimed_until=now + self.lease, claimed_by=self.name)
-                .returning(Delivery.id)
-            ).all()
-            return sorted(row[0] for row in claimed)
+            ids = outbox.claim_lane_heads(s, now=self.clock(), worker=self.name, lease=self.lease,
+                                          limit=limit or self.batch)
+        with self._held_lock:
+            self._held.update(ids)
+        return ids
+
+    def _release(self, delivery_id: int) -> None:
+        with self._held_lock:
+            self._held.discard(delivery_id)
+        self._done.set()
+
+    def renew_leases(self) -> set[int]:
+        """Extend the leases of everything this worker holds; returns the ids still held."""
+        with self._held_lock:
+            ids = set(self._held)
+        if not ids:
+            return set()
+        with db.transaction() as s:
+            kept = outbox.renew_claims(s, ids, now=self.clock(), worker=self.name, lease=self.lease)
+        lost = ids - kept
+        if lost:
+            log.warning("worker %s no longer holds deliveries %s", self.name, sorted(lost))
+        return kept
+
+    def _beat(self) -> None:
+        interval = max(0.05, self.lease.total_seconds() / 3)
+        while not self._closing.wait(interval):
+            try:
+                self.renew_leases()
+            except Exception:
+                log.exception("worker %s: renewing leases failed", self.name)
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None:
+            self._heartbeat = threading.Thread(target=self._beat, name="groupsms-outbox-lease", daemon=True)
+            self._heartbeat.start()
 
     # -- one delivery ----------------------------------------------------------------------------
 
+    def _holds(self, d: Delivery | None) -> bool:
+        return d is not None and d.status == states.QUEUED and d.claimed_by == self.name
+
     def _prepare(self, delivery_id: int) -> port.SendRequest | None:
-        """The request to send, or None when the delivery was settled here (DND, lock)."""
+        """The request to send, with the lease renewed for it, or None when this worker no longer
+        holds the delivery or settled it here (a receipt came, DND, lock, unconfirmed)."""
         with db.transaction() as s:
-            d = s.get(Delivery, delivery_id)
-            if d is None or d.status != states.QUEUED or d.claimed_by != self.name:
+            d = s.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).first()
+            if not self._holds(d):
                 return None
+            now = self.clock()
             message = s.get(Message, d.message_id)
             parts = json.loads(d.part_statuses or "{}")
             if parts:  # a receipt for an earlier, unanswered attempt: it was accepted after all
                 ids = ",".join(sorted(set(filter(None, d.provider_message_ids.split(","))) | set(parts)))
+                prices = json.loads(d.part_prices or "{}")
                 self._settle(s, d, states.combine_parts(parts, len(parts)), provider_message_ids=ids[:500],
-                             error_code=None, error_text=None)
+                             parts_accepted=max(d.parts_accepted, len(parts)),
+                             price=states.sum_prices(prices.values()) or d.price, error_code=None, error_text=None)
+                return None
+            if d.ambiguous_attempts >= MAX_AMBIGUOUS_SENDS:
+                reason = d.error_text or "no answer"
+                self._settle(s, d, states.UNCONFIRMED, error_text=(
+                    f"Unconfirmed: sent {d.ambiguous_attempts} times without an answer or a delivery "
+                    f"receipt ({reason})")[:500])
                 return None
             reason = None
             if not d.opt_out_confirmation and number_opted_out(s, message.location_id, d.to_e164):
@@ -114,6 +187,12 @@ class Worker:
             if reason:
                 self._settle(s, d, states.FAILED, error_code="blocked", error_text=reason)
                 return None
+            # Until its answer is recorded this send may or may not reach the provider: if the
+            # worker dies now, the next one waits for a receipt before it resends.
+            d.ambiguous_attempts += 1
+            d.next_attempt_at = now + timedelta(seconds=self.ambiguous_wait)
+            d.claimed_until = now + self.lease
+            s.add(d)
             text = message.sms_text or message.body
             number = s.get(BusinessNumber, message.business_number_id)
             return port.SendRequest(number.e164, d.to_e164, text, f"d{d.id}", unicode=not is_gsm7(text))
@@ -128,66 +207,109 @@ class Worker:
         s.flush()
         outbox.refresh_status(s, d.message_id)
 
-    def _record(self, delivery_id: int, result: port.SendResult) -> None:
+    def _requeue(self, s, d: Delivery, wait: float, result: port.SendResult) -> None:
+        d.next_attempt_at = self.clock() + timedelta(seconds=wait)
+        d.error_code, d.error_text = result.error_code, (result.error_text or "")[:500] or None
+        d.claimed_until = d.claimed_by = None
+        d.updated_at = utcnow()
+        s.add(d)
+
+    def _record(self, delivery_id: int, result: port.SendResult) -> bool:
+        """Store the answer; False (nothing stored) when this worker lost its claim meanwhile."""
         with db.transaction() as s:
             d = s.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).one()
-            if d.status != states.QUEUED:
-                return  # settled meanwhile (another worker after our lease ran out)
-            d.attempts += 1
+            if not self._holds(d):
+                log.warning("delivery %s: claim lost before its answer (%s) was recorded", delivery_id, result.outcome)
+                return False
+            if result.outcome != port.AMBIGUOUS:
+                d.ambiguous_attempts = max(0, d.ambiguous_attempts - 1)  # the answer is known after all
+            if result.outcome != port.THROTTLED:
+                d.attempts += 1
+            if result.outcome in (port.SENT, port.FAILED) and result.message_ids:
+                self._record_parts(d, result)
             if result.outcome == port.SENT:
-                ids = ",".join(result.message_ids)[:500]
                 parts = json.loads(d.part_statuses or "{}")  # receipts may have come first
                 status = states.combine_parts(parts, len(result.message_ids)) if parts else states.SENT
-                self._settle(s, d, status, provider_message_ids=ids, price=result.price,
-                             error_code=None, error_text=None)
-            elif result.outcome == port.RETRY and d.attempts < self.max_attempts:
-                wait = result.retry_after or states.backoff_seconds(d.attempts, base=self.backoff_base)
-                if result.error_code in AMBIGUOUS_ERRORS:
-                    wait = max(wait, self.ambiguous_wait)
-                d.next_attempt_at = utcnow() + timedelta(seconds=wait)
-                d.error_code, d.error_text = result.error_code, result.error_text
-                d.claimed_until = d.claimed_by = None
-                d.updated_at = utcnow()
-                s.add(d)
+                self._settle(s, d, status, error_code=None, error_text=None)
+            elif result.outcome == port.THROTTLED:
+                # Over the provider's rate, nothing sent: a second or two, spread so workers do not
+                # come back all at once.
+                self._requeue(s, d, (result.retry_after or 1.0) * self._rng.uniform(1.0, 2.0), result)
+            elif result.outcome == port.AMBIGUOUS:
+                self._requeue(s, d, self.ambiguous_wait, result)
+            elif result.outcome == port.RETRY and self.clock() < _aware(d.created_at) + self.retry_budget:
+                wait = states.backoff_seconds(d.attempts, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+                self._requeue(s, d, max(wait, min(result.retry_after or 0.0, self.backoff_cap)), result)
             else:
                 text = result.error_text or "Failed"
                 if result.outcome == port.RETRY:
-                    text = f"Gave up after {d.attempts} attempts: {text}"
+                    hours = self.retry_budget.total_seconds() / 3600
+                    text = f"Gave up after {d.attempts} attempts over {hours:g} h: {text}"
                 self._settle(s, d, states.FAILED, error_code=result.error_code, error_text=text[:500])
+            return True
+
+    @staticmethod
+    def _record_parts(d: Delivery, result: port.SendResult) -> None:
+        d.provider_message_ids = ",".join(result.message_ids)[:500]
+        d.parts_accepted = len(result.message_ids)
+        prices = json.loads(d.part_prices or "{}")
+        for message_id, price in zip(result.message_ids, result.part_prices, strict=False):
+            if price is not None:
+                prices.setdefault(message_id, price)
+        d.part_prices = json.dumps(prices, sort_keys=True)
+        d.price = states.sum_prices(prices.values()) or result.price
 
     def _send_one(self, delivery_id: int) -> None:
         try:
+            self.limiter.acquire()  # first: the lease is renewed after the wait, not spent in it
             request = self._prepare(delivery_id)
             if request is None:
                 return
-            self.limiter.acquire()
             result = self.gateway.send(request)
             self._record(delivery_id, result)
         except Exception:  # the lease runs out and the delivery is tried again
             log.exception("delivery %s: unexpected error", delivery_id)
+        finally:
+            self._release(delivery_id)
 
     # -- loops -----------------------------------------------------------------------------------
 
     def run_once(self) -> int:
         """Claim one batch and send it; returns how many deliveries were claimed."""
+        self._start_heartbeat()
         ids = self.claim()
         list(self._pool.map(self._send_one, ids))
         return len(ids)
 
-    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        from groupsms.messaging import inbound
+    def _in_flight(self) -> int:
+        with self._held_lock:
+            return len(self._held)
 
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        """Keep up to `batch` deliveries claimed and sending: a slow send never holds up the rest."""
         log.info("outbox worker %s started", self.name)
+        self._start_heartbeat()
         while not stop.is_set():
             try:
-                if self.run_once():
+                room = self.batch - self._in_flight()
+                ids = self.claim(room) if room > 0 else []
+                for delivery_id in ids:
+                    self._pool.submit(self._send_one, delivery_id)
+                if ids:
                     continue
-                inbound.process_pending()
+                if self._in_flight():
+                    self._done.clear()
+                    self._done.wait(min(poll_seconds, 0.25))  # a send finished: its lane's next may be due
+                    continue
+                notify.outbox_ready.wait(poll_seconds)
+                notify.outbox_ready.clear()
             except Exception:
                 log.exception("outbox worker %s: loop error", self.name)
-            notify.outbox_ready.wait(poll_seconds)
-            notify.outbox_ready.clear()
-        self._pool.shutdown(wait=True)
+                stop.wait(poll_seconds)
+        self.close()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)

@@ -8,9 +8,11 @@ import pytest
 
 from groupsms.messaging.fake_gateway import FakeGateway
 from groupsms.messaging.gateway import (
+    AMBIGUOUS,
     FAILED,
     RETRY,
     SENT,
+    THROTTLED,
     STATUS_NAMES,
     STATUS_OUTCOMES,
     SendRequest,
@@ -23,7 +25,7 @@ from groupsms.messaging.vonage_gateway import result_from_body
 # The documented decision for every status of the SMS API (vonage-openapi/sms.yml).
 EXPECTED = {
     "0": SENT,  # Success
-    "1": RETRY,  # Throttled
+    "1": THROTTLED,  # Throttled
     "2": FAILED,  # Missing Parameters
     "3": FAILED,  # Invalid Parameters
     "4": FAILED,  # Invalid Credentials
@@ -91,7 +93,8 @@ def test_multipart_answer_collects_every_id_and_sums_prices():
         {"to": "15125550111", "message-id": f"ID{i}", "status": "0", "remaining-balance": "9.9",
          "message-price": "0.03330000", "network": "310260"} for i in range(3)
     ]}
-    assert result_from_body(body) == SendResult(SENT, ("ID0", "ID1", "ID2"), "0.09990000")
+    assert result_from_body(body) == SendResult(SENT, ("ID0", "ID1", "ID2"), "0.09990000",
+                                                part_prices=("0.03330000",) * 3, parts_total=3)
 
 
 def test_partial_failure_is_final_and_keeps_the_accepted_ids():
@@ -103,12 +106,13 @@ def test_partial_failure_is_final_and_keeps_the_accepted_ids():
     assert result.outcome == FAILED  # resending would duplicate the part that went out
     assert result.message_ids == ("ID0",) and result.error_code == "5"
     assert "1 of 2 parts" in result.error_text
+    assert (result.parts_total, result.part_prices) == (2, ("0.0075",))
 
 
 def test_throttled_answer_says_retry_after_a_second():
     body = {"message-count": "1", "messages": [{"status": "1", "error-text": "Throughput Rate Exceeded"}]}
-    assert result_from_body(body) == SendResult(RETRY, error_code="1", error_text="Throughput Rate Exceeded",
-                                                retry_after=1.0)
+    assert result_from_body(body) == SendResult(THROTTLED, error_code="1", error_text="Throughput Rate Exceeded",
+                                                retry_after=1.0, parts_total=1)
 
 
 def test_missing_error_text_falls_back_to_the_status_name():
@@ -116,9 +120,10 @@ def test_missing_error_text_falls_back_to_the_status_name():
 
 
 @pytest.mark.parametrize("body", [None, {}, {"messages": []}, {"messages": "nope"}, "<html>", {"messages": [1]}])
-def test_an_answer_that_is_not_the_sms_api_is_retried(body):
+def test_an_answer_that_is_not_the_sms_api_is_ambiguous(body):
+    """A 200 whose body does not parse may have been accepted: resending could duplicate it."""
     result = result_from_body(body)
-    assert result.outcome == RETRY and result.error_code == "unexpected"
+    assert result.outcome == AMBIGUOUS and result.error_code == "unexpected"
 
 
 # -- FakeGateway ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from vonage import Auth, HttpClientOptions, Vonage
 from vonage_sms import SmsError, SmsMessage
 
 from groupsms.config import Settings
-from groupsms.messaging.gateway import FAILED, RETRY, SENT, SendRequest
+from groupsms.messaging.gateway import AMBIGUOUS, FAILED, RETRY, SENT, THROTTLED, SendRequest
 from groupsms.messaging.vonage_gateway import VonageGateway, from_settings
 from groupsms.simulator import Simulator
 
@@ -107,10 +107,10 @@ def test_long_text_is_sent_in_parts(simulator):
     assert received.text == text and received.message_ids == result.message_ids
 
 
-def test_throttled_is_retry(simulator):
+def test_throttled_is_throttled(simulator):
     simulator.inject("throttle")
     result = gateway_for(simulator).send(sms())
-    assert (result.outcome, result.error_code, result.retry_after) == (RETRY, "1", 1.0)
+    assert (result.outcome, result.error_code, result.retry_after) == (THROTTLED, "1", 1.0)
     assert simulator.inbox(CARLA) == []
 
 
@@ -120,41 +120,42 @@ def test_rate_limit_above_30_per_second_is_throttled_not_http_429(monkeypatch):
     with Simulator(KEY, SECRET, None, rate_limit=30, clock=lambda: frozen[0]) as sim:
         gateway = gateway_for(sim)
         outcomes = [gateway.send(sms(ref=f"d-{i}")).outcome for i in range(31)]
-        assert outcomes == [SENT] * 30 + [RETRY]
+        assert outcomes == [SENT] * 30 + [THROTTLED]
         assert sim.stats()["throttled"] == 1
         frozen[0] += 1.0  # a second later the window has room again
         assert gateway.send(sms(ref="d-late")).outcome == SENT
 
 
 @pytest.mark.parametrize("fault,outcome", [
-    ("http500", RETRY), ("http502", RETRY), ("http503", RETRY), ("http429", RETRY),
+    ("http500", AMBIGUOUS), ("http502", AMBIGUOUS), ("http504", AMBIGUOUS), ("http503", RETRY),
+    ("http429", THROTTLED),
     ("http401", FAILED), ("http403", FAILED), ("http400", FAILED), ("http404", FAILED),
 ])
 def test_http_errors(simulator, fault, outcome):
     simulator.inject(fault)
     result = gateway_for(simulator).send(sms())
     assert result.outcome == outcome and result.error_code == f"http-{fault[4:]}"
-    assert result.retry_after == (1.0 if fault == "http429" else None)
+    assert result.retry_after == (1.0 if fault == "http429" else None)  # 503 without Retry-After
     assert len(simulator.requests()) == 1  # the SDK's urllib3 Retry does not repeat it
     assert simulator.inbox(CARLA) == []
 
 
-def test_timeout_is_retry_and_the_provider_may_still_deliver(simulator):
+def test_timeout_is_ambiguous_and_the_provider_may_still_deliver(simulator):
     simulator.inject("timeout", hold=1.0)
     started = time.monotonic()
     result = gateway_for(simulator, timeout=0.3).send(sms(ref="d-slow"))
     assert time.monotonic() - started < 0.9  # gave up before the simulator answered
-    assert (result.outcome, result.error_code) == (RETRY, "timeout")
+    assert (result.outcome, result.error_code) == (AMBIGUOUS, "timeout")
     # The held request is accepted after the client gave up: why a timeout can duplicate an SMS.
     [received] = simulator.wait_for_inbox(CARLA, 1, timeout=5)
     assert received.client_ref == "d-slow"
     assert len(simulator.requests()) == 1
 
 
-def test_drop_after_read_is_retry_and_is_never_resent_by_the_sdk(simulator):
+def test_drop_after_read_is_ambiguous_and_is_never_resent_by_the_sdk(simulator):
     simulator.inject("drop_after_read")
     result = gateway_for(simulator).send(sms(ref="d-drop"))
-    assert (result.outcome, result.error_code) == (RETRY, "connection")
+    assert (result.outcome, result.error_code) == (AMBIGUOUS, "connection")
     assert "RemoteDisconnected" in result.error_text
     records = [r for r in simulator.requests() if r.params.get("client-ref") == "d-drop"]
     assert len(records) == 1 and records[0].http_status is None
@@ -182,10 +183,12 @@ def test_the_sdk_request_signing_is_refused(simulator):
         client.sms.send(SmsMessage(to="15125550111", from_="15125550100", text="signed"))
 
 
-def test_drop_before_read_is_retry_and_nothing_is_sent(simulator):
+def test_drop_before_read_is_ambiguous_to_the_client_though_nothing_was_sent(simulator):
+    """The POST was written before the connection closed: the client cannot tell it from a drop
+    after the provider read it, so it must not resend at once."""
     simulator.inject("drop_before_read")
     result = gateway_for(simulator).send(sms())
-    assert result.outcome == RETRY and result.error_code == "connection"
+    assert result.outcome == AMBIGUOUS and result.error_code == "connection"
     assert simulator.requests() == [] and simulator.inbox(CARLA) == []
     assert simulator.stats()["faults_by_kind"] == {"drop_before_read": 1}
 
