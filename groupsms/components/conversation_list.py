@@ -81,7 +81,7 @@ def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     return f"{moment.strftime('%b')} {moment.day}, {moment.year}"
 
 
-def _full_time(moment: datetime | None) -> str:
+def full_time(moment: datetime | None) -> str:
     return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
@@ -104,7 +104,7 @@ def group_row(summary: GroupSummary, now: datetime) -> GroupRow:
         locked_reason=summary.locked_reason or "",
         preview=summary.last_message_preview or "",
         when=relative_time(summary.last_activity_at, now),
-        when_full=_full_time(summary.last_activity_at),
+        when_full=full_time(summary.last_activity_at),
         unread=max(0, int(summary.unread_count or 0)),
     )
 
@@ -116,7 +116,7 @@ def routing_row(item: RoutingItem, titles: dict[int, str], now: datetime) -> Rou
         number=item.number_display,
         body=item.body,
         when=relative_time(item.received_at, now),
-        when_full=_full_time(item.received_at),
+        when_full=full_time(item.received_at),
         candidates=[GroupChoice(str(g), titles.get(g, f"Group {g}")) for g in item.candidate_group_ids],
     )
 

@@ -110,8 +110,10 @@ class CreateGroupState(SessionState):
         if value is False:
             self._reset()
 
-    async def _open_with(self, actor: Any, number_id: int, keys: list[str], labels: dict[str, str]) -> None:
-        """Open pre-selected (the conversations page's regroup link, R10)."""
+    async def _open_with(self, actor: Any, number_id: int, keys: list[str], labels: dict[str, str], *,
+                         number_refused: str = "You cannot create groups from the number of that group.") -> None:
+        """Open pre-selected (the conversations page's regroup link, R10, and "Start a group" on
+        an other text, E2)."""
         self._reset()
         self.open = True
         await self._load_choices(actor)
@@ -119,7 +121,7 @@ class CreateGroupState(SessionState):
         if str(number_id) in offered:
             self.number_id = str(number_id)
         else:
-            self.errors = ["You cannot create groups from the number of that group."]
+            self.errors = [number_refused]
         self._labels.update(labels)
         self.selected = keys[:MAX_PARTICIPANTS]
         self._sync_chosen()

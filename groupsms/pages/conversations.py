@@ -1,11 +1,12 @@
-"""/: the signed-in user's group conversations (E7), the "needs routing" queue (E2) and the
-"Create a new message" → "Group Message" dialog (components/create_group.py).
+"""/: the signed-in user's group conversations (E7), the "needs routing" queue and the "Other texts"
+list (E2), and the "Create a new message" → "Group Message" dialog (components/create_group.py).
 
 Everything shown comes from the services (R11 scopes, R12 number access); this page only formats.
 
 Live (E4): once the services listed the user's conversations, the tab links `live.LocationLive` to
 its location; `pages.live` then calls `_on_location_change` on this state whenever a message
-arrives, is sent or relayed, or a needs-routing item appears or is assigned in the location, and
+arrives, is sent or relayed, or a needs-routing item or other text appears, is assigned or is
+dismissed in the location, and
 the list is re-read through the services with this tab's own session (keeping the typed search).
 """
 
@@ -31,6 +32,12 @@ from groupsms.components.create_group import (
     create_group_dialog,
 )
 from groupsms.components.layout import app_shell
+from groupsms.components.other_texts import (
+    OtherTextRow,
+    other_text_row,
+    other_texts_section,
+    routing_waiting_note,
+)
 from groupsms.errors import GroupsmsError, NotAuthenticated
 from groupsms.pages import Page, live
 from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
@@ -57,6 +64,11 @@ class ConversationsState(SessionState):
     load_error: str = ""
     routing_error: str = ""
     routing_notice: str = ""
+    # Replies on the user's numbers that only someone who sees all their groups may route: a count.
+    routing_waiting: int = 0
+    other_texts: list[OtherTextRow] = []
+    other_error: str = ""
+    other_notice: str = ""
     loaded: bool = False
     refreshing: bool = False
 
@@ -68,7 +80,7 @@ class ConversationsState(SessionState):
         if actor is None:
             self._clear()
             return rx.redirect(LOGIN_ROUTE, replace=True)
-        self.routing_notice = ""
+        self.routing_notice = self.other_notice = ""
         if not await self._refresh(actor):
             return rx.redirect(LOGIN_ROUTE, replace=True)
         await self._link_live(actor)
@@ -141,6 +153,66 @@ class ConversationsState(SessionState):
             return rx.redirect(LOGIN_ROUTE, replace=True)
         return None
 
+    @rx.event
+    async def start_group_from_text(self, message_id: Any):
+        """E2 "Start a group" on an other text: the group dialog from its number, with the sender
+        pre-selected when they are a contact the user may see."""
+        actor = await self._actor()
+        if actor is None:
+            self._clear()
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        mid = clean_positive_id(message_id)
+        if mid is None or not any(r.message_id == str(mid) for r in self.other_texts):
+            return None
+        try:
+            item = await asyncio.to_thread(messages.get_other_text, actor, mid)
+        except NotAuthenticated:
+            self._clear()
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        except GroupsmsError as exc:
+            self.other_error = str(exc)
+            return None
+        except Exception:
+            logger.exception("opening a group from an other text failed")
+            self.other_error = "The group dialog could not be opened. Please try again."
+            return None
+        self.other_error = ""
+        keys, labels = [], {}
+        if item.contact_id is not None and item.which:
+            key = f"{item.contact_id}:{item.which}"
+            keys, labels = [key], {key: f"{item.from_name} {item.from_display}"}
+        dialog = await self.get_state(CreateGroupState)
+        await dialog._open_with(actor, item.number_id, keys, labels,
+                                number_refused="You cannot create groups from the number this text came to.")
+        return None
+
+    @rx.event
+    async def dismiss_text(self, message_id: Any):
+        """E2 "Dismiss" on an other text: off the list for everyone (the audit log keeps who)."""
+        actor = await self._actor()
+        if actor is None:
+            self._clear()
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        mid = clean_positive_id(message_id)
+        row = next((r for r in self.other_texts if mid is not None and r.message_id == str(mid)), None)
+        if row is None:
+            return None
+        try:
+            await asyncio.to_thread(messages.dismiss_other_text, actor, mid)
+        except NotAuthenticated:
+            self._clear()
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        except GroupsmsError as exc:
+            self.other_error, self.other_notice = str(exc), ""
+        except Exception:
+            logger.exception("dismissing an other text failed")
+            self.other_error, self.other_notice = "The text could not be dismissed. Please try again.", ""
+        else:
+            self.other_error, self.other_notice = "", f"Text from {row.sender} dismissed."
+        if not await self._refresh(actor):
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        return None
+
     async def _refresh(self, actor: Any, *, routing: bool = True) -> bool:
         """Reload the list (and the routing queue); False when the session is gone.
 
@@ -160,6 +232,7 @@ class ConversationsState(SessionState):
             self._assign(groups=[group_row(s, now) for s in summaries], load_error="")
         if routing:
             await self._refresh_routing(actor, now)
+            await self._refresh_other_texts(actor, now)
         self._assign(loaded=True)
         return True
 
@@ -168,9 +241,22 @@ class ConversationsState(SessionState):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
+    async def _refresh_other_texts(self, actor: Any, now: datetime) -> None:
+        try:
+            items = await asyncio.to_thread(messages.list_other_texts, actor)
+        except GroupsmsError as exc:
+            self._assign(other_texts=[], other_error=str(exc))
+            return
+        except Exception:
+            logger.exception("listing other texts failed")
+            self._assign(other_texts=[], other_error="Other texts could not be loaded.")
+            return
+        self._assign(other_texts=[other_text_row(i, now) for i in items])
+
     async def _refresh_routing(self, actor: Any, now: datetime) -> None:
         try:
             items = await asyncio.to_thread(messages.list_needs_routing, actor)
+            waiting = await asyncio.to_thread(messages.count_needs_routing_for_others, actor)
             titles: dict[int, str] = {}
             if items:
                 everything = await asyncio.to_thread(groups.list_groups, actor, limit=_TITLE_LOOKUP_LIMIT)
@@ -182,7 +268,8 @@ class ConversationsState(SessionState):
             logger.exception("listing needs-routing messages failed")
             self._assign(routing=[], routing_error="Messages waiting for a group could not be loaded.")
             return
-        self._assign(routing=[routing_row(i, titles, now) for i in items if i.candidate_group_ids])
+        self._assign(routing=[routing_row(i, titles, now) for i in items if i.candidate_group_ids],
+                     routing_waiting=waiting)
 
     async def _link_live(self, actor: Any) -> None:
         """Only after the services listed this user's conversations: live updates for the list."""
@@ -222,8 +309,10 @@ class ConversationsState(SessionState):
         await dialog._open_with(actor, number_id, [f"{c}:{w}" for c, w in pairs], labels)
 
     def _clear(self) -> None:
-        self.groups, self.routing = [], []
+        self.groups, self.routing, self.other_texts = [], [], []
         self.search = self.load_error = self.routing_error = self.routing_notice = ""
+        self.other_error = self.other_notice = ""
+        self.routing_waiting = 0
         self.loaded = self.refreshing = False
 
 
@@ -236,7 +325,8 @@ def conversations_page() -> rx.Component:
     return app_shell(
         rx.cond(
             S.loaded,
-            rx.vstack(view.header(S), view.routing_section(S), view.group_list(S), spacing="4", width="100%"),
+            rx.vstack(view.header(S), view.routing_section(S), routing_waiting_note(S), other_texts_section(S),
+                      view.group_list(S), spacing="4", width="100%"),
             view.loading(),
         ),
         create_group_dialog(),

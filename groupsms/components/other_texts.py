@@ -1,0 +1,134 @@
+"""The "Other texts" list of the conversations page (E2): texts from numbers in no group, with
+"Start a group" and "Dismiss". Rows come already formatted from the services' `OtherText`.
+
+Pure layout: the functions that show the page's vars take its state class (`s`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+from groupsms.components.conversation_list import full_time, relative_time
+from groupsms.services.messages import OtherText
+
+
+@dataclasses.dataclass
+class OtherTextRow:
+    message_id: str
+    sender: str
+    number: str
+    body: str
+    when: str
+    when_full: str
+
+
+def other_text_row(item: OtherText, now: datetime) -> OtherTextRow:
+    label = (item.number_label or "").strip()
+    return OtherTextRow(
+        message_id=str(item.message_id),
+        sender=f"{item.from_name} · {item.from_display}" if item.from_name else item.from_display,
+        number=f"{label} · {item.number_display}" if label else item.number_display,
+        body=item.body,
+        when=relative_time(item.received_at, now),
+        when_full=full_time(item.received_at),
+    )
+
+
+def _item(row: OtherTextRow, s: Any) -> rx.Component:
+    return rx.el.li(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row.sender, weight="bold", size="2"),
+                rx.text("to " + row.number, size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.el.time(row.when, title=row.when_full, class_name="conv-when"),
+                align="center",
+                wrap="wrap",
+                width="100%",
+                spacing="2",
+            ),
+            rx.text(row.body, size="2", class_name="conv-routing-body"),
+            rx.hstack(
+                rx.button(
+                    rx.icon("users", size=14), "Start a group", size="1",
+                    on_click=s.start_group_from_text(row.message_id),
+                    aria_label="Start a group with " + row.sender,
+                ),
+                rx.button(
+                    "Dismiss", size="1", variant="soft", color_scheme="gray",
+                    on_click=s.dismiss_text(row.message_id),
+                    aria_label="Dismiss the text from " + row.sender,
+                ),
+                spacing="2",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        class_name="conv-routing-item",
+        border_color=rx.color("gray", 5),
+        aria_label="Text from " + row.sender,
+    )
+
+
+def other_texts_section(s: Any) -> rx.Component:
+    return rx.cond(
+        (s.other_texts.length() > 0) | (s.other_error != "") | (s.other_notice != ""),
+        rx.el.section(
+            rx.cond(
+                s.other_texts.length() > 0,
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("inbox", size=18, color=rx.color("gray", 11)),
+                        rx.heading("Other texts", size="3", as_="h2"),
+                        rx.badge(s.other_texts.length(), color_scheme="gray", radius="full"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.text(
+                        "Texts from numbers that are in no group on the number they came to. "
+                        "Start a group with the sender, or dismiss the text.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    rx.el.ul(rx.foreach(s.other_texts, lambda row: _item(row, s)),
+                             class_name="conv-routing-list", aria_label="Other texts"),
+                    spacing="2",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                s.other_error != "",
+                rx.callout(s.other_error, icon="triangle_alert", color_scheme="red", role="alert",
+                           size="1", width="100%", margin_top="0.5rem"),
+            ),
+            rx.cond(
+                s.other_notice != "",
+                rx.callout(s.other_notice, icon="check", color_scheme="green", role="status",
+                           size="1", width="100%", margin_top="0.5rem"),
+            ),
+            class_name=rx.cond(s.other_texts.length() > 0, "conv-routing-section",
+                               "conv-routing-section conv-routing-done"),
+            border_color=rx.cond(s.other_texts.length() > 0, rx.color("gray", 6), "transparent"),
+            background=rx.cond(s.other_texts.length() > 0, rx.color("gray", 2), "none"),
+            aria_label="Other texts",
+        ),
+    )
+
+
+def routing_waiting_note(s: Any) -> rx.Component:
+    """For users who may not read some waiting replies: how many wait, nothing else (R11)."""
+    return rx.cond(
+        s.routing_waiting > 0,
+        rx.callout(
+            rx.cond(
+                s.routing_waiting == 1,
+                "A reply waits for an admin to choose its group.",
+                s.routing_waiting.to_string() + " replies wait for an admin to choose their group.",
+            ),
+            icon="info", color_scheme="gray", size="1", width="100%", role="status",
+        ),
+    )
