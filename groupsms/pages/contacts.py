@@ -20,6 +20,7 @@ from groupsms.components.contact_dialogs import (
     contact_row,
     import_dialog,
     import_summary_text,
+    shared_number_warnings,
 )
 from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
@@ -40,6 +41,8 @@ class ContactsState(SessionState):
     load_error: str = ""
     error: str = ""
     notice: str = ""
+    # After a save: other contacts of the location hold one of the saved contact's numbers.
+    warnings: list[str] = []
 
     # The create/edit dialog (`editor_id` 0: a new contact).
     editor_open: bool = False
@@ -62,6 +65,7 @@ class ContactsState(SessionState):
     import_error: str = ""
     import_summary: str = ""
     import_errors: list[str] = []
+    import_warnings: list[str] = []
 
     @rx.event
     async def load(self):
@@ -69,6 +73,7 @@ class ContactsState(SessionState):
         if actor is None:
             return self._to_login()
         self.error = self.notice = ""
+        self.warnings = []
         return await self._refresh(actor, with_users=True)
 
     def _to_login(self):
@@ -135,6 +140,7 @@ class ContactsState(SessionState):
             assigned = self.assignees[0].id  # assigned-only users: themselves
         self.editor_assigned, self.editor_dnd = assigned, dnd
         self.editor_error, self.error, self.notice = "", "", ""
+        self.warnings = []
         self.editor_open = True
 
     def _row_by_id(self, contact_id) -> ContactRow | None:
@@ -187,6 +193,8 @@ class ContactsState(SessionState):
             return None
         self.editor_open = False
         self.notice = f"{' '.join(name.split())} saved"
+        found = await call_service(contacts.duplicate_number_warnings, actor, self.editor_id or outcome.value)
+        self.warnings = list(found.value) if found.ok else []
         return await self._refresh(actor)
 
     # -- delete and DND -------------------------------------------------------------------------
@@ -214,6 +222,7 @@ class ContactsState(SessionState):
     def _ask(self, kind: str, contact_id) -> None:
         row = self._row_by_id(contact_id)
         self.error = self.notice = ""
+        self.warnings = []
         if row is None:
             self.error = "Contact not found"
             return
@@ -273,6 +282,7 @@ class ContactsState(SessionState):
         if await self._actor() is None:
             return self._to_login()
         self.import_error, self.import_summary, self.import_errors = "", "", []
+        self.import_warnings = []
         self.import_open = True
         return None
 
@@ -289,6 +299,7 @@ class ContactsState(SessionState):
             return self._to_login()
         text = form_text(form_data, "csv", _MAX_CSV_CHARS)
         self.import_summary, self.import_errors = "", []
+        self.import_warnings = []
         if text is None:
             self.import_error = "The CSV is too large: import at most 1 MB at a time."
             return None
@@ -305,6 +316,7 @@ class ContactsState(SessionState):
         self.import_error = ""
         self.import_summary = import_summary_text(report)
         self.import_errors = list(report.errors)
+        self.import_warnings = list(report.warnings)
         return await self._refresh(actor)
 
 
@@ -348,6 +360,7 @@ def page() -> rx.Component:
                          max_length=_MAX_SEARCH),
             ),
             forms.done_notice(s.notice),
+            shared_number_warnings(s.warnings, "Shared number"),
             forms.error_notice(s.error),
             forms.error_notice(s.load_error),
             rx.cond(s.loaded, _list(), forms.loading("contacts")),
