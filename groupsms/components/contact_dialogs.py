@@ -50,6 +50,17 @@ def contact_row(c: ContactView, names: dict[int, str]) -> ContactRow:
     )
 
 
+def shared_number_warnings(warnings: Any, label: str) -> rx.Component:
+    """Saved, but another contact holds the same number: said, not refused."""
+    return rx.cond(
+        warnings.length() > 0,
+        rx.callout(
+            rx.el.ul(rx.foreach(warnings, lambda w: rx.el.li(w)), class_name="import-errors"),
+            icon="triangle_alert", color_scheme="amber", role="status", width="100%", aria_label=label,
+        ),
+    )
+
+
 def import_summary_text(report: imports.ImportReport) -> str:
     parts = [f"{report.created + report.updated} imported ({report.created} new, {report.updated} updated)"]
     if report.unchanged:
@@ -58,6 +69,8 @@ def import_summary_text(report: imports.ImportReport) -> str:
     text = ", ".join(parts)
     if report.ignored_columns:
         text += f". Ignored columns: {', '.join(report.ignored_columns)}"
+    if report.warnings:
+        text += ". Some rows share a number with another contact (see below)"
     return text
 
 
@@ -223,6 +236,7 @@ def import_dialog(s: Any) -> rx.Component:
                     rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e)), aria_label="Import errors",
                              class_name="import-errors"),
                 ),
+                shared_number_warnings(s.import_warnings, "Import warnings"),
                 rx.hstack(
                     rx.button("Close", type="button", variant="soft", color_scheme="gray",
                               on_click=s.close_import(False)),
