@@ -208,6 +208,8 @@ def _group_create(args: argparse.Namespace) -> int:
 def _send_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="act as this user")
     parser.add_argument("--group", required=True, metavar="ID", help="the group's id")
+    parser.add_argument("--key", metavar="KEY", default=None,
+                        help="a single-use key (16-64 of A-Z a-z 0-9 - _): a rerun with the same key sends nothing new")
     parser.add_argument("text", metavar="TEXT", help="the message")
 
 
@@ -218,7 +220,7 @@ def _send(args: argparse.Namespace) -> int:
     from groupsms.services import messages
 
     try:
-        message_id = messages.send_message(_acting(args.as_email), args.group, args.text)
+        message_id = messages.send_message(_acting(args.as_email), args.group, args.text, args.key)
     except (GroupsmsError, LookupError) as err:
         return _refused("send", err)
     print(json.dumps({"message_id": message_id}))

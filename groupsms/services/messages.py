@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from groupsms import db
@@ -17,7 +19,8 @@ from groupsms.domain import keywords
 from groupsms.domain import routing as routes
 from groupsms.domain.attribution import short_labels
 from groupsms.domain.phones import format_display
-from groupsms.domain.segments import check_message_text, count_segments
+from groupsms.domain.encoding import smart_encode
+from groupsms.domain.segments import check_message_text, sms_segments
 from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.messaging import notify, outbox, relay
 from groupsms.models import (
@@ -54,6 +57,7 @@ class MessageView:
     created_at: datetime
     status: str  # E3 aggregate
     relayed: bool
+    notice: str = ""  # why it was not relayed, shown to the business
 
 
 @dataclass(frozen=True)
@@ -92,12 +96,59 @@ class OtherText:
     which: str | None  # which of its numbers texted: primary | secondary
 
 
-def send_message(actor: Actor | None, group_id: Any, text: Any) -> int:
-    """R4: one SMS per participant from the group's business number, queued in this transaction."""
+# A compose's single-use key (the page makes a URL-safe random token per compose).
+_CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _clean_client_key(key: Any) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str) or not _CLIENT_KEY.fullmatch(key):
+        raise ValidationError("Compose key must be 16 to 64 letters, digits, '-' or '_'", "client_key")
+    return key
+
+
+def _composed(s: Session, user: User, group: Group, key: str | None) -> int | None:
+    """The message this compose already sent (a double click, a retried event), else None."""
+    if key is None:
+        return None
+    found = s.exec(select(Message).where(Message.sender_user_id == user.id, Message.client_key == key)).first()
+    if found is None:
+        return None
+    if found.group_id != group.id:
+        raise ValidationError("This compose key was already used in another conversation", "client_key")
+    return found.id
+
+
+def send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any = None) -> int:
+    """R4: one SMS per participant from the group's business number, queued in this transaction.
+
+    One compose sends one message: a call with the `client_key` of a message this user already
+    sent returns that message's id and queues nothing (also when two such calls race: the unique
+    (sender, key) index lets one through). Without a key (scripts) every call sends.
+    """
+    try:
+        return _send_message(actor, group_id, text, client_key)
+    except IntegrityError:
+        if client_key is None:
+            raise
+        with db.transaction() as s:  # the racing call committed first: answer with its message
+            user = acting_user(s, actor)
+            existing = _composed(s, user, access_group(s, user, group_id), client_key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any) -> int:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         group = access_group(s, user, group_id)
+        key = _clean_client_key(client_key)
+        already = _composed(s, user, group, key)
+        if already is not None:
+            return already
         blocked = _send_block_reason(s, user, group)
         if blocked:
             raise Forbidden(blocked)
@@ -107,9 +158,11 @@ def send_message(actor: Actor | None, group_id: Any, text: Any) -> int:
         problem = check_message_text(text)
         if problem:
             raise ValidationError(problem, "message")
+        sms_text = smart_encode(text)  # what goes out; the conversation shows what was typed
         message = Message(
             location_id=group.location_id, group_id=group.id, business_number_id=group.business_number_id,
-            direction="outbound", body=text, sender_user_id=user.id,
+            direction="outbound", body=text, sender_user_id=user.id, client_key=key,
+            sms_text=sms_text if sms_text != text else None,
         )
         s.add(message)
         s.flush()
@@ -121,7 +174,7 @@ def send_message(actor: Actor | None, group_id: Any, text: Any) -> int:
         group.last_activity_at = utcnow()
         s.add(group)
         audit(s, user, "message.sent", "message", message.id, group=group.id,
-              segments=count_segments(text).segments, recipients=len(recipients))
+              segments=sms_segments(text).segments, recipients=len(recipients))
         notify.publish(s, notify.Change(notify.NEW_MESSAGE, group.location_id, group.id, message.id))
         return message.id
 
@@ -138,7 +191,7 @@ def _views(s: Session, group: Group, messages: list[Message]) -> list[MessageVie
         else:
             sender = labels.get(m.sender_participant_id) or format_display(m.from_e164 or "")
         out.append(MessageView(m.id, group.id, m.direction, m.body, sender, m.created_at, m.status,
-                               m.direction == "inbound" and m.sms_text is not None))
+                               m.direction == "inbound" and m.sms_text is not None, m.notice or ""))
     return out
 
 
