@@ -2,13 +2,15 @@
 
 `record_event` makes a webhook call durable and idempotent (Vonage retries for 24 hours);
 `process_event` turns it into messages, relays, opt-outs or delivery updates. An event whose
-processing failed keeps `processed_at` empty and is retried by `process_pending`.
+processing failed keeps `processed_at` empty and is retried, with backoff and an attempt cap, by
+the inbound loop (`inbound_loop.py`), which also stores long texts whose parts never all came.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from datetime import timedelta
 
@@ -19,7 +21,7 @@ from groupsms import db
 from groupsms.domain import delivery as states
 from groupsms.domain import routing
 from groupsms.domain.phones import PhoneError, normalize
-from groupsms.messaging import notify, optout, outbox, relay
+from groupsms.messaging import notify, optout, outbox, parts, relay
 from groupsms.models import (
     BusinessNumber,
     Delivery,
@@ -86,7 +88,8 @@ def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     try:
         with db.transaction() as s:
             event = InboundEvent(kind=kind, provider_message_id=key, concat_key=concat_key,
-                                 payload=json.dumps(params, sort_keys=True))
+                                 payload=json.dumps(params, sort_keys=True),
+                                 next_attempt_at=utcnow() + FIRST_TRY_GRACE)
             s.add(event)
             s.flush()
             return event.id, True
@@ -97,75 +100,120 @@ def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
             return existing.id, False
 
 
-def process_event(event_id: int) -> None:
+# Processing retries: backoff from 2 s up to 5 minutes, then give up (about 25 minutes in all) and
+# show the error to the location's admins; a part waiting for the rest of its text is not a failure.
+MAX_ATTEMPTS = 10
+FIRST_TRY_GRACE = timedelta(seconds=10)  # the webhook processes a new event itself
+
+
+def process_event(event_id: int) -> bool:
+    """Process one stored event; True when it is done (now or before)."""
     try:
         with db.transaction() as s:
             event = s.exec(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update()).one()
             if event.processed_at is not None:
-                return
+                return True
             params = json.loads(event.payload)
             event.error = None
             (_process_inbound if event.kind == INBOUND else _process_status)(s, event, params)
             event.processed_at = utcnow()
+            event.next_attempt_at = None
             s.add(event)
-    except Exception as exc:  # keep the raw event; `process_pending` tries again later
+            return True
+    except Exception as exc:  # keep the raw event; the inbound loop tries again after a backoff
         log.exception("processing webhook event %s failed", event_id)
-        with db.transaction() as s:
-            event = s.get(InboundEvent, event_id)
-            event.error = f"{type(exc).__name__}: {exc}"[:500]
-            s.add(event)
+        _failed(event_id, exc)
+        return False
 
 
-def process_pending(older_than: float = 30.0, limit: int = 100) -> int:
-    """Retry events that were recorded but not processed (a crash, a database hiccup)."""
-    cutoff = utcnow() - timedelta(seconds=older_than)
+def _failed(event_id: int, exc: Exception) -> None:
     with db.transaction() as s:
-        ids = s.exec(select(InboundEvent.id).where(
-            InboundEvent.processed_at.is_(None), InboundEvent.received_at < cutoff,
-        ).order_by(InboundEvent.id).limit(limit)).all()
+        event = s.get(InboundEvent, event_id)
+        event.attempts += 1
+        event.error = f"{type(exc).__name__}: {exc}"[:500]
+        if event.attempts >= max_attempts():
+            event.gave_up_at, event.next_attempt_at = utcnow(), None
+            log.error("webhook event %s: gave up after %s attempts: %s", event_id, event.attempts, event.error)
+        else:
+            event.next_attempt_at = utcnow() + timedelta(seconds=states.backoff_seconds(event.attempts))
+        s.add(event)
+
+
+def max_attempts() -> int:
+    raw = os.environ.get("GROUPSMS_INBOUND_MAX_ATTEMPTS", "")
+    if not raw:
+        return MAX_ATTEMPTS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"GROUPSMS_INBOUND_MAX_ATTEMPTS must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
+def due_events(limit: int = 100) -> list[int]:
+    """Events to (re)try now: not processed, not given up, their backoff over (ix_inbound_event_pending)."""
+    with db.transaction() as s:
+        return list(s.exec(select(InboundEvent.id).where(
+            InboundEvent.processed_at.is_(None), InboundEvent.next_attempt_at <= utcnow(),
+        ).order_by(InboundEvent.next_attempt_at, InboundEvent.id).limit(limit)).all())
+
+
+def process_pending(limit: int = 100) -> int:
+    """Retry events that were recorded but not processed (a crash, a database hiccup)."""
+    ids = due_events(limit)
     for event_id in ids:
         process_event(event_id)
     return len(ids)
 
 
+def flush_expired_parts() -> int:
+    """Store the long texts whose missing parts waited out the timeout, with what arrived (E6)."""
+    with db.transaction() as s:
+        ids = parts.expired(s)
+    for event_id in ids:
+        try:
+            with db.transaction() as s:
+                event = s.exec(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update()).one()
+                _process_inbound(s, event, json.loads(event.payload), flush=True)
+                event.processed_at = event.processed_at or utcnow()
+                event.next_attempt_at = None
+                s.add(event)
+        except Exception:  # tried again on the next sweep
+            log.exception("storing the parts that arrived of webhook event %s failed", event_id)
+    return len(ids)
+
+
 # -- inbound SMS ---------------------------------------------------------------------------------
+
+WAITING = "Waiting for the other parts"
+
 
 def _mark_done(event: InboundEvent, note: str) -> None:
     event.error = note
 
 
-def _joined_text(s: Session, event: InboundEvent, params: dict[str, str]) -> str | None:
-    """E6: the whole text once every part has arrived, else None (the last part to arrive joins)."""
-    if event.concat_key is None:
-        return params.get("text", "")
-    total = int(params["concat-total"])
-    parts: dict[int, str] = {}
-    for other in s.exec(select(InboundEvent).where(InboundEvent.kind == INBOUND,
-                                                   InboundEvent.concat_key == event.concat_key)):
-        data = json.loads(other.payload)
-        parts[int(data["concat-part"])] = data.get("text", "")
-    if len(parts) < total:
-        return None
-    return "".join(parts[i] for i in range(1, total + 1))
-
-
-def _process_inbound(s: Session, event: InboundEvent, params: dict[str, str]) -> None:
+def _process_inbound(s: Session, event: InboundEvent, params: dict[str, str], *, flush: bool = False) -> None:
+    """Store (and route) the text; `flush`: a long one whose missing parts waited out the timeout."""
+    if event.consumed_by_message_id is not None:
+        return None  # a part already joined into a message
     sender, to = _e164(params["msisdn"], "msisdn"), _e164(params["to"], "to")
     number = s.exec(select(BusinessNumber).where(BusinessNumber.e164 == to)).first()
     if number is None:
         return _mark_done(event, "Not a business number of any location")
-    text = _joined_text(s, event, params)
-    if text is None:
-        return _mark_done(event, "Waiting for the other parts")
-    provider_ref = f"concat:{event.concat_key}" if event.concat_key else params["messageId"]
-    if s.exec(select(Message.id).where(Message.provider_ref == provider_ref[:120])).first():
+    joined = parts.joined(s, event, flush=flush) if event.concat_key else None
+    if event.concat_key and joined is None:
+        return _mark_done(event, WAITING)
+    text = joined.text if joined else params.get("text", "")
+    provider_ref = (joined.provider_ref if joined else params["messageId"])[:120]
+    if s.exec(select(Message.id).where(Message.provider_ref == provider_ref)).first():
         return None  # already stored (a retried part of a joined message)
     message = Message(
         location_id=number.location_id, business_number_id=number.id, direction="inbound", body=text,
-        from_e164=sender, provider_ref=provider_ref[:120], status=states.NONE,
+        from_e164=sender, provider_ref=provider_ref, status=states.NONE,
+        incomplete=bool(joined and joined.incomplete), notice=joined.notice if joined else None,
     )
     s.add(message)
     s.flush()
+    if joined:
+        parts.consume(s, joined, message.id)
     keyword = optout.handle_keyword(s, number, message)  # E1: STOP, START, HELP
     _route(s, number, message, relay_it=not keyword)
 

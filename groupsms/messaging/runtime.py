@@ -1,5 +1,6 @@
 """Starting the messaging side: the gateway (Vonage, or the built-in simulator when no
-VONAGE_API_KEY is set, E10), the rate limiter shared by every worker, and the outbox worker thread."""
+VONAGE_API_KEY is set, E10), the rate limiter shared by every worker, the outbox worker thread and
+the inbound loop thread (webhook retries, long texts whose parts never all came)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from groupsms import config
 from groupsms.messaging.gateway import SmsGateway
+from groupsms.messaging.inbound_loop import InboundLoop
 from groupsms.messaging.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from groupsms.messaging.vonage_gateway import from_settings
 from groupsms.messaging.worker import Worker
@@ -53,12 +55,14 @@ class Messaging:
     worker: Worker
     stop_event: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    inbound_thread: threading.Thread | None = None
 
     def stop(self) -> None:
         global _SIMULATOR
         self.stop_event.set()
-        if self.thread:
-            self.thread.join(timeout=15)
+        for thread in (self.thread, self.inbound_thread):
+            if thread:
+                thread.join(timeout=15)
         if _SIMULATOR is not None:
             _SIMULATOR.stop()
             _SIMULATOR = None
@@ -76,4 +80,5 @@ def start(app_webhook_base: str, *, background: bool = True) -> Messaging:
             target=worker.run_forever, args=(running.stop_event,), name="groupsms-outbox", daemon=True
         )
         running.thread.start()
+        running.inbound_thread = InboundLoop().start(running.stop_event)
     return running
