@@ -81,7 +81,9 @@ def app_shell(*children: rx.Component, max_width: str = "56rem") -> rx.Component
             rx.hstack(
                 brand(),
                 rx.spacer(),
-                rx.text(SessionState.user_name, size="2", color_scheme="gray", class_name="user-name"),
+                # The user's own account page: change password.
+                rx.link(SessionState.user_name, href="/account", size="2", color_scheme="gray",
+                        class_name="user-name", aria_label="Account of " + SessionState.user_name),
                 rx.button("Sign out", variant="soft", color_scheme="gray", on_click=SessionState.sign_out),
                 align="center",
                 spacing="3",

@@ -118,6 +118,19 @@ def _user_item(row: UserRow, s: Any) -> rx.Component:
                 ),
                 rx.button(rx.icon("key-round", size=14), "Reset password", variant="soft", size="2",
                           aria_label="Reset password of " + row.name, on_click=s.open_password(row.id)),
+                # Not for yourself: an admin cannot lock themself out (the service refuses it too).
+                rx.cond(
+                    row.is_me,
+                    rx.fragment(),
+                    rx.cond(
+                        row.active,
+                        rx.button(rx.icon("user-x", size=14), "Deactivate", variant="soft", color_scheme="red",
+                                  size="2", aria_label="Deactivate " + row.name,
+                                  on_click=s.set_active(row.id, False)),
+                        rx.button(rx.icon("user-check", size=14), "Reactivate", variant="soft", size="2",
+                                  aria_label="Reactivate " + row.name, on_click=s.set_active(row.id, True)),
+                    ),
+                ),
                 class_name="user-controls",
             ),
             direction={"initial": "column", "md": "row"},

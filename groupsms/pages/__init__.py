@@ -29,4 +29,5 @@ PAGE_MODULES = (
     "groupsms.pages.numbers",
     "groupsms.pages.users",
     "groupsms.pages.phones",
+    "groupsms.pages.account",
 )

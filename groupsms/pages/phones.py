@@ -17,7 +17,7 @@ from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
 from groupsms.domain.phones import format_display
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import numbers, phones
 from groupsms.services.phones import HandsetMessage, HandsetView
 
@@ -85,10 +85,8 @@ class PhonesState(SessionState):
     sending: bool = False
 
     @rx.event
-    async def load(self):
-        actor = await self._signed_in()
-        if actor is None:
-            return self._to_login()
+    @signed_in(shell=True)
+    async def load(self, actor):
         self.notice = self.reply_error = ""
         return await self._refresh(actor)
 
@@ -142,18 +140,14 @@ class PhonesState(SessionState):
         return None
 
     @rx.event
-    async def refresh(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def refresh(self, actor):
         self.notice = self.reply_error = ""
         return await self._refresh(actor)
 
     @rx.event
-    async def open_handset(self, e164):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def open_handset(self, actor, e164):
         if not isinstance(e164, str) or all(h.e164 != e164 for h in self.handsets):
             self.reply_error = "Phone not found"
             return None
@@ -161,19 +155,15 @@ class PhonesState(SessionState):
         return await self._load_thread(actor)
 
     @rx.event
-    async def set_reply_to(self, value):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def set_reply_to(self, actor, value):
         if isinstance(value, str) and any(o.e164 == value for o in self.business_numbers):
             self.reply_to = value
         return None
 
     @rx.event
-    async def send_reply(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            yield self._to_login()
-            return
+    @signed_in
+    async def send_reply(self, actor, form_data):
         to = form_text(form_data, "to", _MAX_PHONE)
         text = form_text(form_data, "text", phones.MAX_REPLY_LENGTH + 100)
         if to is None or text is None:

@@ -5,6 +5,8 @@ Reflex lets the browser call every public method of every State class with any a
 
 - every handler resolves the actor from the cookie again (`SessionState._actor`) and never trusts
   anything it stored earlier;
+- every public handler is decorated with `@signed_in` (or `@public`), which does that check and
+  hands the handler the actor; `tests/pages/test_handlers.py` fails for a handler with neither;
 - `SessionGuard`, a middleware run before every event, refuses every event unless the cookie names
   a valid session, except Reflex's own internal events and handlers marked `@public` (signing in).
   It is a backstop: handlers still check for themselves.
@@ -13,6 +15,8 @@ Reflex lets the browser call every public method of every State class with any a
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,10 +51,75 @@ def _handler_key(fn: Callable[..., Any]) -> str:
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
+# What `signed_in` and `public` leave on a handler, so a test can find handlers with neither.
+ACCESS_MARK = "_groupsms_access"
+
+
 def public(fn: _F) -> _F:
     """Mark an event handler as callable without a session (the sign-in form and its page)."""
     _PUBLIC_HANDLERS.add(_handler_key(fn))
+    setattr(fn, ACCESS_MARK, "public")
     return fn
+
+
+def signed_in(fn: Callable[..., Any] | None = None, *, shell: bool = False) -> Any:
+    """The session check of every page event handler: resolves the signed-in user from the cookie
+    and passes it as the handler's first argument after `self`; without a valid session the
+    handler does not run and the state's `_to_login()` is returned instead (a page state overrides
+    it to drop what it shows; the default redirects to the sign-in page).
+
+    Usage (under `@rx.event`, which must stay outermost)::
+
+        @rx.event
+        @signed_in
+        async def rename(self, actor: Actor, group_id, name):
+            ...  # the browser sends only (group_id, name)
+
+        @rx.event
+        @signed_in(shell=True)  # page `load` handlers: also refresh the shell's user fields
+        async def load(self, actor: Actor):
+            ...
+
+    Works for coroutine handlers and async-generator handlers (`yield`). The browser never sees the
+    `actor` parameter: the wrapper's signature and annotations leave it out, so Reflex maps event
+    arguments exactly as before. Handlers callable without a session use `@public` instead; a
+    handler with neither fails `tests/pages/test_handlers.py`.
+    """
+    if fn is None:
+        return functools.partial(signed_in, shell=shell)
+
+    async def resolve(self: SessionState) -> Actor | None:
+        return await (self._signed_in() if shell else self._actor())
+
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(self, *args: Any, **kwargs: Any):
+            actor = await resolve(self)
+            if actor is None:
+                yield self._to_login()
+                return
+            async for update in fn(self, actor, *args, **kwargs):
+                yield update
+    elif inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(self, *args: Any, **kwargs: Any):
+            actor = await resolve(self)
+            if actor is None:
+                return self._to_login()
+            return await fn(self, actor, *args, **kwargs)
+    else:
+        raise TypeError(f"@signed_in needs an async handler, got {fn.__qualname__}")
+
+    params = list(inspect.signature(fn).parameters.values())
+    if len(params) < 2 or params[0].name != "self":
+        raise TypeError(f"{fn.__qualname__} must take (self, actor, ...) to be @signed_in")
+    actor_param = params[1].name
+    # inspect (and so Reflex) reads `__signature__` before following `__wrapped__`; type hints
+    # come from `__annotations__`, resolved in the handler's own module (via `__wrapped__`).
+    wrapper.__signature__ = inspect.signature(fn).replace(parameters=[params[0], *params[2:]])
+    wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != actor_param}
+    setattr(wrapper, ACCESS_MARK, "signed_in")
+    return wrapper
 
 
 class SessionState(rx.State):
@@ -81,6 +150,10 @@ class SessionState(rx.State):
             return None
         return await asyncio.to_thread(sessions.actor_for_token, token)
 
+    def _to_login(self) -> Any:
+        """What a handler returns without a session. Page states override it to drop their data."""
+        return rx.redirect(LOGIN_ROUTE, replace=True)
+
     def _forget_session(self) -> list[rx.event.EventSpec]:
         """Drop the token here and in the browser; returns the event that removes the cookie."""
         self.session_token = ""
@@ -106,9 +179,24 @@ class SessionState(rx.State):
         self.simulator_mode = runtime.simulator() is not None
         return actor
 
+    async def _reset_tab(self) -> None:
+        """Put every page state of this tab back to its defaults (signing out): nothing the previous
+        user saw stays in the browser or in the state store. Each state is loaded first, because
+        the store hands a handler only the states it needs."""
+        todo = [SessionState]
+        while todo:
+            cls = todo.pop()
+            todo.extend(cls.get_substates())
+            state = await self.get_state(cls)
+            for name, field in cls.__fields__.items():
+                if field._owner is cls:  # inherited fields reset with the class that owns them
+                    setattr(state, name, field.default_value())
+
     @rx.event
+    @public
     async def sign_out(self):
-        """End this browser's session (the shell's "Sign out" button, on every page)."""
+        """End this browser's session (the shell's "Sign out" button, on every page) and clear
+        every page state of the tab. Safe without a session: it just clears and redirects."""
         actor = await self._actor()
         token = self._token()
         if actor is not None and token is not None:
@@ -116,6 +204,7 @@ class SessionState(rx.State):
                 await asyncio.to_thread(sessions.sign_out, actor, token)
             except GroupsmsError:
                 pass  # the session is already gone: signing out is done either way
+        await self._reset_tab()
         return [*self._forget_session(), rx.redirect(LOGIN_ROUTE, replace=True)]
 
 

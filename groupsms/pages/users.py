@@ -24,7 +24,7 @@ from groupsms.components.user_admin import (
 )
 from groupsms.models import DATA_ACCESS, ROLES
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import audit, policy, users
 
 _MAX_PASSWORD = 1024
@@ -52,10 +52,8 @@ class UsersState(SessionState):
     password_error: str = ""
 
     @rx.event
-    async def load(self):
-        actor = await self._signed_in()
-        if actor is None:
-            return self._to_login()
+    @signed_in(shell=True)
+    async def load(self, actor):
         self.error = self.notice = self.policy_error = self.policy_notice = ""
         return await self._refresh(actor)
 
@@ -95,24 +93,22 @@ class UsersState(SessionState):
     # -- create ---------------------------------------------------------------------------------
 
     @rx.event
-    async def open_create(self):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def open_create(self, actor):
         self.create_error = self.error = self.notice = ""
         self.create_open = True
         return None
 
     @rx.event
-    async def close_create(self, is_open=False):
+    @signed_in
+    async def close_create(self, actor, is_open=False):
         if is_open is not True:
             self.create_open = False
         return None
 
     @rx.event
-    async def create_user(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def create_user(self, actor, form_data):
         email = form_text(form_data, "email", MAX_EMAIL)
         name = form_text(form_data, "name", MAX_NAME)
         password = form_text(form_data, "password", _MAX_PASSWORD)
@@ -134,21 +130,27 @@ class UsersState(SessionState):
     # -- role and data access ---------------------------------------------------------------------
 
     @rx.event
-    async def set_role(self, user_id, role):
-        return await self._change(user_id, users.set_user_role, role, ROLES, "role", ROLE_LABELS)
+    @signed_in
+    async def set_role(self, actor, user_id, role):
+        return await self._change(actor, user_id, users.set_user_role, role, ROLES, "role", ROLE_LABELS)
 
     @rx.event
-    async def set_data_access(self, user_id, access):
-        return await self._change(user_id, users.set_user_data_access, access, DATA_ACCESS, "data access",
-                           ACCESS_LABELS)
+    @signed_in
+    async def set_data_access(self, actor, user_id, access):
+        return await self._change(actor, user_id, users.set_user_data_access, access, DATA_ACCESS, "data access",
+                                  ACCESS_LABELS)
 
-    async def _change(self, user_id, service, value, choices, what: str, labels: dict[str, str]):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @rx.event
+    @signed_in
+    async def set_active(self, actor, user_id, active):
+        """Deactivate (their sessions end at once) or reactivate a user."""
+        return await self._change(actor, user_id, users.set_user_active, active, (True, False), "account",
+                                  {True: "active", False: "deactivated: they can no longer sign in"})
+
+    async def _change(self, actor, user_id, service, value, choices, what: str, labels: dict):
         row = self._user_by_id(user_id)
         self.error = self.notice = ""
-        if row is None or value not in choices:
+        if row is None or not any(value is c or (isinstance(c, str) and value == c) for c in choices):
             self.error = "Pick the user and the value again."
             return await self._refresh(actor)
         outcome = await call_service(service, actor, row.id, value)
@@ -163,9 +165,8 @@ class UsersState(SessionState):
     # -- password ---------------------------------------------------------------------------------
 
     @rx.event
-    async def open_password(self, user_id):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def open_password(self, actor, user_id):
         row = self._user_by_id(user_id)
         self.error = self.notice = self.password_error = ""
         if row is None:
@@ -176,16 +177,15 @@ class UsersState(SessionState):
         return None
 
     @rx.event
-    async def close_password(self, is_open=False):
+    @signed_in
+    async def close_password(self, actor, is_open=False):
         if is_open is not True:
             self.password_open = False
         return None
 
     @rx.event
-    async def reset_password(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def reset_password(self, actor, form_data):
         password = form_text(form_data, "password", _MAX_PASSWORD)
         if password is None:
             self.password_error = "That password is too long."
@@ -203,10 +203,8 @@ class UsersState(SessionState):
     # -- role permissions -------------------------------------------------------------------------
 
     @rx.event
-    async def set_permission(self, key, role, allowed):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def set_permission(self, actor, key, role, allowed):
         self.policy_error = self.policy_notice = ""
         cell = next((c for c in self.permissions if isinstance(key, str) and c.key == key), None)
         if cell is None or role not in ROLES or not isinstance(allowed, bool):

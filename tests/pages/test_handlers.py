@@ -22,7 +22,7 @@ from sqlmodel import SQLModel, select
 
 from groupsms import db
 from groupsms.pages import PAGE_MODULES
-from groupsms.pages.session import SessionState
+from groupsms.pages.session import ACCESS_MARK, SessionState
 from groupsms.services import SERVICE_MODULES, sessions
 from tests.services.conftest import PASSWORD
 
@@ -107,9 +107,9 @@ HANDLERS: dict[str, G | str] = {
     "ContactsState.close_import": lambda w, g: (False,),
     "ContactsState.import_csv": lambda w, g: ({"csv": "name,primary_phone\nNew Person,+17375550198"},),
     "NumbersState.load": lambda w, g: (),
-    "NumbersState.open_add": lambda w, g: (),
-    "NumbersState.close_add": lambda w, g: (False,),
-    "NumbersState.add_number": lambda w, g: ({"number": "+17375550197", "label": "New line"},),
+    "NumbersState.open_label": lambda w, g: (w.numbers["spare"],),
+    "NumbersState.close_label": lambda w, g: (False,),
+    "NumbersState.save_label": lambda w, g: ({"label": "Renamed line"},),
     "NumbersState.make_default": lambda w, g: (w.numbers["spare"],),
     "NumbersState.open_assign": lambda w, g: (w.numbers["spare"],),
     "NumbersState.close_assign": lambda w, g: (False,),
@@ -125,6 +125,10 @@ HANDLERS: dict[str, G | str] = {
     "UsersState.close_password": lambda w, g: (False,),
     "UsersState.reset_password": lambda w, g: ({"password": "another-long-pw"},),
     "UsersState.set_permission": lambda w, g: ("contact:write", "user", False),
+    "UsersState.set_active": lambda w, g: (w.users["bo"], False),
+    "AccountState.load": lambda w, g: (),
+    "AccountState.change_password": lambda w, g: ({"current_password": PASSWORD, "new_password": "another-long-pw",
+                                                    "new_password_again": "another-long-pw"},),
     "PhonesState.load": lambda w, g: (),
     "PhonesState.refresh": lambda w, g: (),
     "PhonesState.open_handset": lambda w, g: ("+15125550111",),
@@ -171,10 +175,15 @@ def _state_text(root: rx.State) -> str:
     return json.dumps(root.dict(), default=str)
 
 
-async def _call(cls: type[rx.State], name: str, token: str, args: tuple) -> rx.State:
-    root = rx.State(_reflex_internal_init=True)
-    root.get_substate(SessionState.get_full_name().split(".")[1:]).session_token = token
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
+def _substate(root: rx.State, cls: type[rx.State]) -> rx.State:
+    return root.get_substate(cls.get_full_name().split(".")[1:])
+
+
+async def _call(cls: type[rx.State], name: str, token: str, args: tuple, root: rx.State | None = None) -> rx.State:
+    if root is None:
+        root = rx.State(_reflex_internal_init=True)
+        _substate(root, SessionState).session_token = token
+    state = _substate(root, cls)
     result = cls.event_handlers[name].fn(state, *args)
     if inspect.isawaitable(result):
         await result
@@ -227,7 +236,7 @@ def test_handler_without_a_session_reads_and_writes_nothing(world, spy, key):
         assert name == "setvar"  # Reflex refuses setvar without a setter
         root = None
     assert _dump() == before, f"{key} wrote without a session"
-    allowed = {"sessions.actor_for_token"} | ({"sessions.sign_in"} if row == "public" else set())
+    allowed = {"sessions.actor_for_token"} | ({"sessions.sign_in", "sessions.sign_in_async"} if row == "public" else set())
     assert set(spy) <= allowed, f"{key} called services without a session: {spy}"
     if root is not None:
         assert not any(secret in _state_text(root) for secret in ACME_SECRETS), f"{key} leaked data"
@@ -242,3 +251,66 @@ def test_handler_as_a_user_of_another_location_gets_nothing(world, key):
     root = asyncio.run(_call(cls, name, token, HANDLERS[key](world, gid)))
     assert _acme_dump(world) == before, f"{key} changed acme data for a birch user"
     assert not any(secret in _state_text(root) for secret in ACME_SECRETS), f"{key} leaked acme data"
+
+
+# -- the session decorator ---------------------------------------------------------------------------
+
+# Modules whose handlers still carry the hand-written session check (they get `@signed_in` next).
+NOT_YET_DECORATED = {"groupsms.pages.group_chat", "groupsms.pages.conversations", "groupsms.components.create_group"}
+# Handlers anyone may call without a session. Adding one here needs a reason.
+PUBLIC = {"LoginState.load", "LoginState.sign_in", "SessionState.sign_out"}
+
+
+def test_every_handler_checks_the_session_with_the_decorator():
+    undecorated, public = [], set()
+    for key, (cls, name) in _handlers().items():
+        if name == "setvar":
+            continue  # Reflex's own; refused without a session by SessionGuard, and has no setter
+        fn = cls.event_handlers[name].fn
+        mark = getattr(fn, ACCESS_MARK, None)
+        if mark == "public":
+            public.add(key)
+        elif mark != "signed_in" and fn.__module__ not in NOT_YET_DECORATED:
+            undecorated.append(key)
+    assert not undecorated, f"handlers without @signed_in (or @public): {sorted(undecorated)}"
+    assert public == PUBLIC
+
+
+def test_signed_in_hides_the_actor_from_the_browser():
+    from groupsms.pages.contacts import ContactsState
+    from groupsms.pages.phones import PhonesState
+
+    handler = ContactsState.event_handlers["set_dnd"]
+    assert list(inspect.signature(handler.fn).parameters) == ["self", "contact_id", "value"]
+    assert "actor" not in handler._get_type_hints()
+    assert inspect.isasyncgenfunction(PhonesState.event_handlers["send_reply"].fn)
+
+
+def _defaults_differ(root: rx.State) -> list[str]:
+    changed = []
+    for cls in _states():
+        state = _substate(root, cls)
+        for name, field in cls.__fields__.items():
+            if field._owner is cls and getattr(state, name) != field.default_value():
+                changed.append(f"{cls.__name__}.{name}")
+    return changed
+
+
+def test_sign_out_resets_every_page_state(world):
+    from groupsms.pages.contacts import ContactsState
+    from groupsms.pages.numbers import NumbersState
+    from groupsms.pages.users import UsersState
+
+    token, _ = sessions.sign_in("ada@acme.test", PASSWORD)
+    root = rx.State(_reflex_internal_init=True)
+    _substate(root, SessionState).session_token = token
+    for cls in (ContactsState, NumbersState, UsersState):
+        asyncio.run(_call(cls, "load", token, (), root))
+    asyncio.run(_call(ContactsState, "set_search", token, ("Carla",), root))
+    before = _defaults_differ(root)
+    assert "ContactsState.rows" in before and "UsersState.rows" in before and "SessionState.user_name" in before
+    assert any(secret in _state_text(root) for secret in ACME_SECRETS)
+    asyncio.run(_call(SessionState, "sign_out", token, (), root))
+    assert _defaults_differ(root) == []
+    assert not any(secret in _state_text(root) for secret in ACME_SECRETS)
+    assert sessions.actor_for_token(token) is None
