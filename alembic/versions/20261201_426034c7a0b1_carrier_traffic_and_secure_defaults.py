@@ -77,6 +77,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('gave_up_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('consumed_by_message_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_inbound_event_pending', ['processed_at', 'next_attempt_at'], unique=False)
+    # Parts joined before this revision belong to the message stored as "concat:<key>"; without this
+    # the timeout sweep would store them a second time as incomplete texts.
+    op.execute(
+        "UPDATE inbound_event SET consumed_by_message_id = (SELECT message.id FROM message "
+        "WHERE message.provider_ref = 'concat:' || inbound_event.concat_key) WHERE concat_key IS NOT NULL"
+    )
 
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
