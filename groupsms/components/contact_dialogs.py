@@ -32,6 +32,7 @@ class ContactRow:
     assigned_id: str  # "" when unassigned (select values are strings)
     assigned_name: str
     warning: str
+    opted_out: str = ""  # E1: "Opted out by text on <date>" (per number when it has two)
 
 
 @dataclasses.dataclass
@@ -46,8 +47,15 @@ def contact_row(c: ContactView, names: dict[int, str]) -> ContactRow:
         secondary=c.secondary_display, secondary_e164=c.secondary_phone or "", dnd=c.dnd,
         assigned_id=str(c.assigned_user_id) if c.assigned_user_id else "",
         assigned_name=names.get(c.assigned_user_id, "") if c.assigned_user_id else "",
-        warning="" if c.primary_is_us_ca else _NOT_US_CA,
+        warning="" if c.primary_is_us_ca else _NOT_US_CA, opted_out=_opted_out(c),
     )
+
+
+def _opted_out(c: ContactView) -> str:
+    if not c.secondary_opted_out:
+        return c.primary_opted_out
+    notes = [f"{c.primary_display}: {c.primary_opted_out}"] if c.primary_opted_out else []
+    return "; ".join([*notes, f"{c.secondary_display}: {c.secondary_opted_out}"])
 
 
 def shared_number_warnings(warnings: Any, label: str) -> rx.Component:
@@ -89,6 +97,7 @@ def contact_item(row: ContactRow, s: Any) -> rx.Component:
                 ),
                 rx.hstack(
                     rx.cond(row.dnd, rx.badge(rx.icon("bell-off", size=12), "DND", color_scheme="red")),
+                    rx.cond(row.opted_out != "", rx.badge(rx.icon("ban", size=12), row.opted_out, color_scheme="red")),
                     rx.cond(row.warning != "", rx.badge(row.warning, color_scheme="amber")),
                     rx.cond(
                         row.assigned_name != "",

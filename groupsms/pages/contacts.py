@@ -273,6 +273,8 @@ class ContactsState(SessionState):
             self.notice = f"DND is on for {row.name}: {groups} now locked."
         else:
             self.notice = f"DND is off for {row.name}. Groups locked earlier stay locked."
+            if row.opted_out:  # E1: staff cannot lift what the number asked for by text
+                self.notice += f" {row.opted_out}: only a START texted from that number lifts it."
         return await self._refresh(actor)
 
     # -- CSV import -------------------------------------------------------------------------------

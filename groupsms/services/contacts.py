@@ -26,7 +26,7 @@ from groupsms.services._base import (
     clean_text,
     require,
 )
-from groupsms.services._dnd import set_dnd
+from groupsms.services._dnd import opted_out_notes, set_dnd
 from groupsms.services._duplicates import shared_number_warnings
 
 __all__ = [
@@ -56,9 +56,14 @@ class ContactView:
     deleted: bool
     primary_is_us_ca: bool
     secondary_is_us_ca: bool
+    # E1: "Opted out by text on <date>" when the number texted STOP, else "". Only the number's
+    # own START lifts it: turning DND off here does not.
+    primary_opted_out: str = ""
+    secondary_opted_out: str = ""
 
 
-def _view(c: Contact) -> ContactView:
+def _view(c: Contact, opted_out: dict[str, str] | None = None) -> ContactView:
+    notes = opted_out or {}
     return ContactView(
         c.id, c.name,
         c.primary_phone, format_display(c.primary_phone) if c.primary_phone else "",
@@ -66,7 +71,13 @@ def _view(c: Contact) -> ContactView:
         c.dnd_sms, c.assigned_user_id, c.deleted_at is not None,
         bool(c.primary_phone and is_us_ca(c.primary_phone)),
         bool(c.secondary_phone and is_us_ca(c.secondary_phone)),
+        notes.get(c.primary_phone, ""), notes.get(c.secondary_phone, ""),
     )
+
+
+def _views(s, location_id: int, contacts: list[Contact]) -> list[ContactView]:
+    notes = opted_out_notes(s, location_id, {e for c in contacts for e in (c.primary_phone, c.secondary_phone)})
+    return [_view(c, notes) for c in contacts]
 
 
 def _search_clause(query: str):
@@ -91,14 +102,14 @@ def list_contacts(
         if text:
             query = query.where(_search_clause(text))
         rows = s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit, 100, 500)))
-        return [_view(c) for c in rows]
+        return _views(s, user.location_id, list(rows))
 
 
 def get_contact(actor: Actor | None, contact_id: Any) -> ContactView:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
-        return _view(access_contact(s, user, contact_id, include_deleted=True))
+        return _views(s, user.location_id, [access_contact(s, user, contact_id, include_deleted=True)])[0]
 
 
 def create_contact(
@@ -188,7 +199,10 @@ def delete_contact(actor: Actor | None, contact_id: Any) -> None:
 
 
 def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]:
-    """Turn SMS DND on or off. Turning it on locks the contact's groups (R10); returns their ids."""
+    """Turn SMS DND on or off. Turning it on locks the contact's groups (R10); returns their ids.
+
+    Turning it off never lifts an opt-out the contact's numbers made by texting STOP (E1): those
+    stay until the number itself texts START, and the contact shows "Opted out by text on <date>"."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "write")
