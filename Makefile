@@ -11,6 +11,9 @@ BIN      := $(VENV)/bin
 # Holds the hash of the pyproject.toml last installed, so unchanged dependencies are not reinstalled.
 STAMP    := $(VENV)/.groupsms-installed
 PORT     ?= 3000
+# Where `make run` listens: this machine only, unless HOST says otherwise (HOST=0.0.0.0 for every
+# interface; put an HTTPS proxy in front of anything reachable from other machines).
+HOST     ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
 # Reflex: npm (its default, bun, is downloaded from the internet), no update check, no telemetry,
@@ -27,7 +30,7 @@ export GROUPSMS_CHROMIUM ?= $(CHROMIUM)
 .PHONY: help install run test test-fast test-e2e chromium bench clean
 
 help:
-	@echo "make run     install, migrate, load the demo location, start http://localhost:$(PORT)"
+	@echo "make run     install, migrate, load the demo location, start http://localhost:$(PORT) (HOST=$(HOST))"
 	@echo "make test    install and run every test (unit, service, then browser tests)"
 	@echo "make test-fast / make test-e2e   only unit and service tests / only browser tests"
 	@echo "make bench   run the scripts in bench/"
@@ -46,8 +49,8 @@ install:
 run: install
 	"$(BIN)/groupsms" db upgrade
 	PORT=$(PORT) "$(BIN)/groupsms" demo
-	@echo "Building and starting groupsms on http://localhost:$(PORT) (Ctrl+C stops it)."
-	exec "$(BIN)/reflex" run --env prod --frontend-port $(PORT)
+	@echo "Building and starting groupsms on http://localhost:$(PORT), listening on $(HOST) (Ctrl+C stops it)."
+	exec "$(BIN)/reflex" run --env prod --frontend-port $(PORT) --backend-host $(HOST)
 
 # Both suites run even if the first fails, so one run shows every failure.
 test: install chromium

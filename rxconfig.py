@@ -90,6 +90,9 @@ config = rx.Config(
     # No ports here: in production mode Reflex 0.10.1 serves frontend and backend on one port and
     # refuses two different configured ports. `make run` passes `--frontend-port 3000`; a bare
     # `reflex run` (development) keeps Reflex's defaults, 3000 and 8000.
+    # Listen on this machine only (Reflex's default is every interface). `make run` passes
+    # `--backend-host $(HOST)`; REFLEX_BACKEND_HOST overrides it for a bare `reflex run`.
+    backend_host="127.0.0.1",
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Our database is configured by groupsms.db from GROUPSMS_DATABASE_URL, not by Reflex.

@@ -54,8 +54,11 @@ class _Applier:
         wanted = {k: f[k] for k in ("email", "name", "role", "data_access") if k in f}
         if row is None:
             wanted["password_hash"] = hash_password(f["password"])
-        elif "password" in f and not verify_password(row.password_hash, f["password"]):
-            # Argon2 salts every hash: a new hash only when the stored one does not match.
+        elif "password" in f and row.password_changed_at is None and not verify_password(row.password_hash,
+                                                                                          f["password"]):
+            # Argon2 salts every hash: a new hash only when the stored one does not match. A password
+            # changed in the app (`password_changed_at`) is kept: loading the demo again must not
+            # put a published demo password back on an account someone secured.
             wanted["password_hash"] = hash_password(f["password"])
         row, created, changed = self._save(row, User, entry, wanted, location_id=location_id)
         changed = ["password" if name == "password_hash" else name for name in changed]

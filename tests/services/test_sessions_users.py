@@ -685,3 +685,20 @@ def test_wrong_current_password_is_throttled_like_a_sign_in(world, fast_password
             users.change_own_password(bo, "guess", NEW_PASSWORD)
     with pytest.raises(sessions.SignInThrottled):
         users.change_own_password(bo, PASSWORD, NEW_PASSWORD)
+
+
+def test_demo_reload_keeps_changed_password(clean_db):
+    from groupsms.demo import load_demo
+
+    load_demo()
+    _, bo = sessions.sign_in("bo@acme.test", "bo-demo-pass")
+    _, ada = sessions.sign_in("admin@acme.test", "admin-demo-pass")
+    users.change_own_password(bo, "bo-demo-pass", NEW_PASSWORD)
+    users.set_user_password(ada, ada.user_id, "ada-own-new-passphrase")  # also a change made in the app
+    load_demo()
+    for email, old, new in (("bo@acme.test", "bo-demo-pass", NEW_PASSWORD),
+                            ("admin@acme.test", "admin-demo-pass", "ada-own-new-passphrase")):
+        with pytest.raises(AuthError):
+            sessions.sign_in(email, old)
+        sessions.sign_in(email, new)
+    sessions.sign_in("dana@acme.test", "dana-demo-pass")  # untouched accounts keep the demo password
