@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from groupsms import cli_numbers, config, db
+from groupsms import cli_inbound, cli_numbers, config, db
 
 
 @dataclass(frozen=True)
@@ -247,10 +247,13 @@ COMMANDS: dict[tuple[str, ...], Command] = {
                                    cli_numbers.assign_arguments),
     ("numbers", "unassign"): Command("take a number back from its location (not while a group uses it)",
                                      cli_numbers.unassign, cli_numbers.unassign_arguments),
+    ("inbound", "failed"): Command("list webhook events that could not be processed after their retries",
+                                   cli_inbound.failed, cli_inbound.failed_arguments),
 }
 # Help for the first word of multi-word commands.
 COMMAND_GROUPS = {"db": "database schema", "group": "group conversations",
-                  "numbers": "the provider account's numbers and the locations they are given to"}
+                  "numbers": "the provider account's numbers and the locations they are given to",
+                  "inbound": "webhook events (SMS and receipts) received"}
 
 
 # ---------------------------------------------------------------------------------------------
