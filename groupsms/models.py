@@ -250,6 +250,8 @@ class Delivery(SQLModel, table=True):
     part_statuses: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     # How many parts the provider accepted, and the price of each part: JSON object.
     parts_accepted: int = Field(default=0)
+    # How many parts the provider made of the text, accepted or not (0: not known).
+    parts_total: int = Field(default=0)
     part_prices: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     price: str | None = Field(default=None, max_length=32)
     error_code: str | None = Field(default=None, max_length=32)

@@ -261,7 +261,8 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
             status=delivery.status, part_statuses=parts, part_prices=json.loads(delivery.part_prices or "{}"),
             error_code=delivery.error_code, error_text=delivery.error_text, price=delivery.price,
             message_id=params["messageId"], receipt_status=params["status"], receipt_error=params.get("err-code"),
-            receipt_price=params.get("price"), expected_parts=max(len(ids), 1), accepted_parts=max(accepted, 1),
+            receipt_price=params.get("price"), expected_parts=max(delivery.parts_total or 0, len(ids), 1),
+            accepted_parts=max(accepted, 1),
         )
         delivery.part_statuses = json.dumps(receipt.part_statuses, sort_keys=True)
         delivery.part_prices = json.dumps(receipt.part_prices, sort_keys=True)

@@ -252,6 +252,7 @@ class Worker:
     def _record_parts(d: Delivery, result: port.SendResult) -> None:
         d.provider_message_ids = ",".join(result.message_ids)[:500]
         d.parts_accepted = len(result.message_ids)
+        d.parts_total = max(result.parts_total, len(result.message_ids))
         prices = json.loads(d.part_prices or "{}")
         for message_id, price in zip(result.message_ids, result.part_prices, strict=False):
             if price is not None:

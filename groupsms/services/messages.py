@@ -18,6 +18,7 @@ from groupsms.access.fetch import access_group, clean_id
 from groupsms.domain import keywords
 from groupsms.domain import routing as routes
 from groupsms.domain.attribution import short_labels
+from groupsms.domain.delivery import parts_note
 from groupsms.domain.phones import format_display
 from groupsms.domain.encoding import smart_encode
 from groupsms.domain.segments import check_message_text, sms_segments
@@ -67,6 +68,7 @@ class DeliveryView:
     status: str
     error: str | None
     updated_at: datetime
+    parts: str | None = None  # a long SMS only partly accepted: "2 of 3 parts accepted"
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def message_deliveries(actor: Actor | None, message_id: Any) -> list[DeliveryVie
         )
         return [
             DeliveryView(p.name if p else format_display(d.to_e164), format_display(d.to_e164), d.status,
-                         " ".join(x for x in (d.error_code, d.error_text) if x) or None, d.updated_at)
+                         " ".join(x for x in (d.error_code, d.error_text) if x) or None, d.updated_at,
+                         parts_note(d.parts_accepted, d.parts_total))
             for d, p in rows
         ]
 
