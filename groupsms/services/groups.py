@@ -102,7 +102,9 @@ class ParticipantView:
     display: str
     which: str
     tag: str | None  # R8: "Updated" | "Deleted"
-    dnd: bool = False  # the contact has DND now (R10: the group is locked because of them)
+    # The contact has DND now, or this number opted out by text (R10, E1: the group is locked because of them).
+    dnd: bool = False
+    opted_out: str = ""  # E1: "Opted out by text on <date>"
 
 
 @dataclass(frozen=True)
@@ -364,11 +366,13 @@ def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.group_id == group.id)
         .order_by(Participant.position)
-    )
+    ).all()
+    notes = opted_out_notes(s, group.location_id, [p.e164 for p, _ in rows])
     return [
         ParticipantView(
             p.id, p.contact_id, p.name, p.e164, format_display(p.e164), p.which,
-            rules.participant_tag(p.e164, c.phone(p.which), c.deleted_at is not None), c.dnd_sms,
+            rules.participant_tag(p.e164, c.phone(p.which), c.deleted_at is not None),
+            c.dnd_sms or p.e164 in notes, notes.get(p.e164, ""),
         )
         for p, c in rows
     ]

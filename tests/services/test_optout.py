@@ -309,3 +309,15 @@ def test_business_number_cannot_be_participant(world, number):
     assert option.disabled_reason == "One of our business numbers"
     with pytest.raises(ValidationError, match=r"Front Desk's number .* cannot be added \(One of our business numbers\)"):
         groups.create_group(bo, world.numbers["main"], [(own, "primary"), (world.contacts["dan"], "primary")])
+
+
+def test_group_locked_by_a_text_opt_out_offers_a_new_group_without_them(world, group4, fake, worker):
+    from groupsms.components.chat_panels import regroup_links
+
+    sms_in(DAN[1:], "STOP", "in-stop")
+    detail = groups.get_group(world.actors["bo"], group4)
+    [dan] = [p for p in detail.participants if p.e164 == DAN]
+    assert dan.dnd and dan.opted_out.startswith("Opted out by text on ")
+    assert [link.label for link in regroup_links(detail)] == ["Create a new group without Dan Buyer"]
+    number_id, others = groups.regroup_selection(world.actors["bo"], group4, world.contacts["dan"])
+    assert number_id == world.numbers["main"] and world.contacts["dan"] not in {c for c, _ in others}
