@@ -76,6 +76,7 @@ class Bubble:
     status_aria: str
     relayed: bool
     not_relayed_note: str
+    notice: str  # why it was not relayed (too long, held), from the services
     aria: str
 
 
@@ -108,7 +109,7 @@ def bubble(m: MessageView, locked: bool, now: datetime) -> Bubble:
         timestamp=m.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         status=m.status, status_label=label,
         status_aria=f"Delivery status: {label}. Show each participant's status" if label else "",
-        relayed=m.relayed, not_relayed_note=note,
+        relayed=m.relayed, not_relayed_note=note, notice=getattr(m, "notice", "") or "",
         aria=f"{'Message' if outbound else 'Reply'} from {m.sender} at {time}",
     )
 
@@ -189,6 +190,11 @@ def message_bubble(
                 rx.cond(
                     bubble.not_relayed_note != "",
                     rx.el.span(bubble.not_relayed_note, class_name="relay-note"),
+                ),
+                rx.cond(
+                    bubble.notice != "",
+                    rx.el.span(rx.icon("info", size=12), bubble.notice, class_name="relay-note message-notice",
+                               role="note"),
                 ),
                 status_button,
                 class_name="chat-bubble-foot",

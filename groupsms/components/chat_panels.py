@@ -8,19 +8,30 @@ takes the page's state class), so the page module owns all state.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import reflex as rx
 
 from groupsms.components import chat
+from groupsms.domain.encoding import smart_encode
 from groupsms.domain.segments import MAX_SEGMENTS, check_message_text, count_segments
 from groupsms.services.groups import GroupDetail, ParticipantView
 
 COMPOSER_ID = "chat-composer"
+COMPOSER_FORM_ID = "chat-composer-form"
+COMPOSE_KEY_NAME = "compose_key"
+# A send the server never answered (a lost connection) stops holding the composer after this long.
+_SEND_HOLD_MS = 20_000
 
 # Enter sends, Shift+Enter (and Enter while an IME composes) inserts a new line (E5). Reflex has no
 # conditional preventDefault, so one capture listener per document does it and submits the form
 # the composer sits in; the form's own submit handler then runs, exactly like the Send button.
+#
+# One compose sends once: from the first submit until the server answers (`send_done_js`) every
+# further submit (a double click, a second Enter) is dropped before Reflex sees it, and the box
+# is cleared at once, after Reflex has read the form. The form also carries the compose's
+# single-use key, so even a submit that got through, or a retried event, is sent only once.
 ENTER_TO_SEND_JS = f"""
 (() => {{
   if (window.__groupsmsEnterToSend) return;
@@ -33,8 +44,40 @@ ENTER_TO_SEND_JS = f"""
     e.preventDefault();
     if (box.form && !box.disabled) box.form.requestSubmit();
   }}, true);
+  document.addEventListener("submit", (e) => {{
+    const form = e.target;
+    if (!form || form.id !== "{COMPOSER_FORM_ID}") return;
+    const since = Number(form.dataset.sendingSince || 0);
+    if (since && Date.now() - since < {_SEND_HOLD_MS}) {{
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }}
+    form.dataset.sendingSince = String(Date.now());
+    form.setAttribute("aria-busy", "true");
+  }}, true);
+  document.addEventListener("submit", (e) => {{
+    const form = e.target;
+    if (!form || form.id !== "{COMPOSER_FORM_ID}") return;
+    const box = document.getElementById("{COMPOSER_ID}");
+    if (box) box.value = "";
+  }});
+  window.__groupsmsSendDone = (restore) => {{
+    const form = document.getElementById("{COMPOSER_FORM_ID}");
+    if (!form) return;
+    delete form.dataset.sendingSince;
+    form.removeAttribute("aria-busy");
+    const box = document.getElementById("{COMPOSER_ID}");
+    if (box && restore && !box.value) box.value = restore;  // not sent: the text comes back
+  }};
 }})()
 """
+
+
+def send_done_js(restore: str = "") -> str:
+    """The server answered a send: the composer takes submits again (and gets back a text that
+    was not sent)."""
+    return f"window.__groupsmsSendDone && window.__groupsmsSendDone({json.dumps(restore)})"
 
 
 # -- what the page shows, already formatted (the page state holds these) ---------------------------
@@ -84,11 +127,17 @@ def regroup_links(detail: GroupDetail) -> list[RegroupLink]:
 
 
 def counter_text(text: str) -> tuple[str, str]:
-    """The composer's counter and, when the text cannot be sent, why (E5's hard limit)."""
-    info = count_segments(text)
+    """The composer's counter and, when the text cannot be sent, why (E5's hard limit).
+
+    It counts what each recipient gets: the smart-encoded text (a typed send has no name prefix).
+    """
+    sent = smart_encode(text)
+    info = count_segments(sent)
     chars = f"{info.characters} character" + ("" if info.characters == 1 else "s")
     segments = f"{info.segments} segment" + ("" if info.segments == 1 else "s")
     counter = f"{chars} · {segments} · {info.encoding} ({info.per_segment}/segment)"
+    if sent != text:
+        counter += " · punctuation sent as plain GSM-7"
     problem = ""
     if info.segments > MAX_SEGMENTS:
         problem = check_message_text(text) or ""
@@ -272,6 +321,7 @@ def composer(
     block_reason: Any,
     sending: Any,
     send_error: Any,
+    compose_key: Any = "",
     show_block: Any = True,
 ) -> rx.Component:
     """E5: Enter sends, Shift+Enter is a new line; characters, segments and encoding as you type."""
@@ -284,6 +334,7 @@ def composer(
                 class_name=rx.cond(show_block, "send-blocked", "send-blocked chat-sr-only"),
             ),
         ),
+        rx.el.input(type="hidden", name=COMPOSE_KEY_NAME, value=compose_key),
         rx.el.div(
             rx.text_area(
                 id=COMPOSER_ID,
@@ -327,6 +378,7 @@ def composer(
         rx.cond(send_error != "", rx.text(send_error, size="1", color_scheme="red", role="alert")),
         on_submit=on_submit,
         reset_on_submit=False,
+        id=COMPOSER_FORM_ID,
         aria_label="Send a message",
         class_name="composer",
     )
@@ -359,7 +411,7 @@ def conversation(s: Any) -> rx.Component:
                 composer(
                     on_submit=s.send, on_draft=s.draft_changed, counter=s.counter, problem=s.draft_problem,
                     can_send=s.can_send, block_reason=s.send_block_reason, sending=s.sending,
-                    send_error=s.send_error, show_block=s.locked_reason == "",
+                    send_error=s.send_error, compose_key=s.compose_key, show_block=s.locked_reason == "",
                 ),
                 class_name="chat-main",
             ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,10 @@ _GENERIC_ERROR = "Something went wrong. Please try again."
 def _route_group_id(path: Any) -> int | None:
     match = _ROUTE_ID.match(path if isinstance(path, str) else "")
     return int(match.group(1)) if match else None
+
+
+def _new_compose_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 URL-safe characters
 
 
 def _view(actor, group_id: int) -> tuple[GroupDetail, list[MessageView]]:
@@ -79,6 +84,9 @@ class GroupChatState(SessionState):
     draft_problem: str = ""
     sending: bool = False
     send_error: str = ""
+    # This compose's single-use key: the form sends it with the text, the service sends once per
+    # key; a new one after each message that went out.
+    compose_key: str = ""
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -92,6 +100,7 @@ class GroupChatState(SessionState):
         self.bubbles, self.has_earlier, self.loading_earlier, self.earlier_error = [], False, False, ""
         self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
         self.counter, self.draft_problem, self.sending, self.send_error = chat_panels.EMPTY_COUNTER, "", False, ""
+        self.compose_key = ""
 
     def _set(self, **values: Any) -> None:
         """Assign only what changed: Reflex sends every assigned var, and live refreshes are often."""
@@ -189,6 +198,7 @@ class GroupChatState(SessionState):
         self.chat_id = detail.id
         self._apply_detail(detail)
         self._show_latest(latest, replace=True)
+        self.compose_key = _new_compose_key()
         self.phase = "ready"
         try:  # only now: the services let this user read the group
             await live.link(self, detail.id)
@@ -342,42 +352,72 @@ class GroupChatState(SessionState):
 
     @rx.event
     async def send(self, form_data: Any):
+        """Send the composed text once: the form carries the compose key, so a doubled or retried
+        event returns the message already sent. Every path ends by releasing the composer."""
+        restore = ""
+        async for update in self._send(form_data):
+            if isinstance(update, str):  # the text was not sent: give it back to the box
+                restore = update
+            else:
+                yield update
+        yield rx.call_script(chat_panels.send_done_js(restore))
+
+    async def _send(self, form_data: Any):
         actor = await self._actor_or_leave()
         if actor is None:
             yield rx.redirect(LOGIN_ROUTE, replace=True)
             return
-        if self.phase != "ready" or self.sending:
+        if self.phase != "ready" or not isinstance(form_data, dict):
             return
-        text = form_data.get("message") if isinstance(form_data, dict) else None
+        text, key = form_data.get("message"), form_data.get(chat_panels.COMPOSE_KEY_NAME)
         if not isinstance(text, str) or not text.strip():
             return  # Enter in an empty box does nothing
         if len(text) > MAX_DRAFT:
             self.send_error = f"Message is too long (max {MAX_SEGMENTS} segments)"
+            yield text
             return
         problem = check_message_text(text.strip())
         if problem:
             self.send_error = problem
+            yield text
+            return
+        if not isinstance(key, str) or not key:  # a form without its compose key: never guess one
+            self.send_error = "This page is out of date. Please reload it to send."
+            yield text
             return
         self.sending, self.send_error = True, ""
+        self.counter, self.draft_problem = chat_panels.EMPTY_COUNTER, ""
         yield
         try:
-            await asyncio.to_thread(messages.send_message, actor, self.chat_id, text)
-            detail, latest = await asyncio.to_thread(_view, actor, self.chat_id)
+            await asyncio.to_thread(messages.send_message, actor, self.chat_id, text, key)
         except NotFound:
             self._not_found()
             return
         except GroupsmsError as exc:
             self.sending, self.send_error = False, str(exc)
+            self.counter, self.draft_problem = chat_panels.counter_text(text)
+            yield text
             return
         except Exception:
             logger.exception("sending in group %s failed", self.chat_id)
+            # Unknown outcome: the key stays, so sending the text again cannot send it twice.
             self.sending, self.send_error = False, "The message could not be sent. Please try again."
+            self.counter, self.draft_problem = chat_panels.counter_text(text)
+            yield text
+            return
+        if key == self.compose_key:
+            self.compose_key = _new_compose_key()
+        self.sending = False
+        try:
+            detail, latest = await asyncio.to_thread(_view, actor, self.chat_id)
+        except GroupsmsError:
+            return  # sent; the live refresh shows it
+        except Exception:
+            logger.exception("refreshing group %s after a send failed", self.chat_id)
             return
         self._apply_detail(detail)
         self._show_latest(latest, replace=False)
-        self.sending = False
-        self.counter, self.draft_problem = chat_panels.EMPTY_COUNTER, ""
-        yield [rx.set_value(chat_panels.COMPOSER_ID, ""), rx.scroll_to(chat.MESSAGES_ID + "-end")]
+        yield rx.scroll_to(chat.MESSAGES_ID + "-end")
 
 
 live.register_view(GroupChatState)

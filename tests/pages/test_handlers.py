@@ -91,7 +91,7 @@ HANDLERS: dict[str, G | str] = {
     "GroupChatState.toggle_panel": lambda w, g: (),
     "GroupChatState.toggle_deliveries": lambda w, g: (1,),
     "GroupChatState.draft_changed": lambda w, g: ("hello",),
-    "GroupChatState.send": lambda w, g: ({"message": "hello"},),
+    "GroupChatState.send": lambda w, g: ({"message": "hello", "compose_key": "a-compose-key-0123456789"},),
     "ContactsState.load": lambda w, g: (),
     "ContactsState.set_search": lambda w, g: ("Carla",),
     "ContactsState.open_new": lambda w, g: (),
