@@ -58,7 +58,7 @@ class PartSet:
                 out, after_gap = f"{out.rstrip()} {MISSING} ", True
             else:
                 out, after_gap = out + (piece.lstrip() if after_gap else piece), False
-        return out.strip()
+        return out.strip() if self.missing() else out  # a whole text is kept exactly as sent
 
     def notice(self) -> str | None:
         missing = self.missing()
