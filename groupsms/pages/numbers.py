@@ -1,5 +1,6 @@
-"""/numbers: the location's business numbers (R1, R12, E9). Admins add numbers, set the default and
-assign numbers to users; everyone else sees the numbers they may use, read-only."""
+"""/numbers: the location's business numbers (R1, R12, R14, E9). The install owner gives numbers to
+the location from the provider account; admins label them, set the default and assign them to users;
+everyone else sees the numbers they may use, read-only."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from groupsms.components import forms
 from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import numbers, users
 from groupsms.services.numbers import NumberView
 
-_MAX_NUMBER = 40
 _MAX_LABEL = 100
 _MAX_USERS = 1000
 
@@ -48,8 +48,10 @@ class NumbersState(SessionState):
     error: str = ""
     notice: str = ""
 
-    add_open: bool = False
-    add_error: str = ""
+    label_open: bool = False
+    label_id: int = 0
+    label_current: str = ""
+    label_error: str = ""
 
     assign_open: bool = False
     assign_id: int = 0
@@ -62,10 +64,8 @@ class NumbersState(SessionState):
     _names: dict[int, str] = {}
 
     @rx.event
-    async def load(self):
-        actor = await self._signed_in()
-        if actor is None:
-            return self._to_login()
+    @signed_in(shell=True)
+    async def load(self, actor):
         self.error = self.notice = ""
         return await self._refresh(actor)
 
@@ -90,53 +90,49 @@ class NumbersState(SessionState):
         self.loaded = True
         return None
 
-    # -- add ------------------------------------------------------------------------------------
+    # -- label --------------------------------------------------------------------------------
 
     @rx.event
-    async def open_add(self):
-        if await self._actor() is None:
-            return self._to_login()
-        self.add_error = self.error = self.notice = ""
-        self.add_open = True
+    @signed_in
+    async def open_label(self, actor, number_id):
+        row = self._row_by_id(number_id)
+        self.error = self.notice = self.label_error = ""
+        if row is None:
+            self.error = "Number not found"
+            return None
+        self.label_id, self.label_current = row.id, row.label
+        self.label_open = True
         return None
 
     @rx.event
-    async def close_add(self, is_open=False):
+    @signed_in
+    async def close_label(self, actor, is_open=False):
         if is_open is not True:
-            self.add_open = False
+            self.label_open = False
         return None
 
     @rx.event
-    async def add_number(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
-        number = form_text(form_data, "number", _MAX_NUMBER)
+    @signed_in
+    async def save_label(self, actor, form_data):
         label = form_text(form_data, "label", _MAX_LABEL)
-        default = isinstance(form_data, dict) and form_data.get("default") in ("on", True)
-        if number is None or label is None:
-            self.add_error = "The number or the label is too long."
+        if label is None:
+            self.label_error = f"The label is too long (at most {_MAX_LABEL} characters)."
             return None
-        if not number.strip():
-            self.add_error = "Enter the number, e.g. (512) 555-0199 or +1 512 555 0199."
-            return None
-        outcome = await call_service(numbers.create_number, actor, number, label, default)
+        outcome = await call_service(numbers.set_number_label, actor, self.label_id, label)
         if outcome.signed_out:
             return self._to_login()
         if not outcome.ok:
-            self.add_error = outcome.error
+            self.label_error = outcome.error
             return None
-        self.add_open = False
-        self.notice = "Number added" + (" and made the default" if default else "")
+        self.label_open = False
+        self.notice = "Label saved"
         return await self._refresh(actor)
 
     # -- default --------------------------------------------------------------------------------
 
     @rx.event
-    async def make_default(self, number_id):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def make_default(self, actor, number_id):
         row = self._row_by_id(number_id)
         self.error = self.notice = ""
         if row is None:
@@ -158,10 +154,8 @@ class NumbersState(SessionState):
     # -- assign ---------------------------------------------------------------------------------
 
     @rx.event
-    async def open_assign(self, number_id):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def open_assign(self, actor, number_id):
         row = self._row_by_id(number_id)
         self.error = self.notice = self.assign_error = ""
         if row is None:
@@ -174,16 +168,15 @@ class NumbersState(SessionState):
         return None
 
     @rx.event
-    async def close_assign(self, is_open=False):
+    @signed_in
+    async def close_assign(self, actor, is_open=False):
         if is_open is not True:
             self.assign_open = False
         return None
 
     @rx.event
-    async def save_assign(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def save_assign(self, actor, form_data):
         if not isinstance(form_data, dict) or len(form_data) > _MAX_USERS:
             self.assign_error = "Pick the users again."
             return None
@@ -239,6 +232,8 @@ def _number_item(row: NumberRow) -> rx.Component:
                                   aria_label="Make " + row.label + " the default",
                                   on_click=s.make_default(row.id)),
                     ),
+                    rx.button(rx.icon("pencil", size=14), "Rename", variant="soft", size="2",
+                              aria_label="Rename " + row.label, on_click=s.open_label(row.id)),
                     rx.button(rx.icon("users", size=14), "Assign", variant="soft", size="2",
                               aria_label="Assign " + row.label, on_click=s.open_assign(row.id)),
                     spacing="2", wrap="wrap",
@@ -254,30 +249,24 @@ def _number_item(row: NumberRow) -> rx.Component:
     )
 
 
-def _add_dialog() -> rx.Component:
+def _label_dialog() -> rx.Component:
     s = NumbersState
     return forms.dialog(
-        "Add a business number",
-        "A US or Canada number your Vonage account can text from, in any format.",
-        s.add_open,
-        s.close_add,
+        "Rename " + s.label_current,
+        "The label is shown in the number pickers; leave it blank to show the number itself.",
+        s.label_open,
+        s.close_label,
         rx.form(
             rx.vstack(
-                forms.text_field("Phone number", "number-e164", "number", type="tel", required=True,
-                                 max_length=_MAX_NUMBER, placeholder="(512) 555-0199"),
                 forms.text_field("Label", "number-label", "label", max_length=_MAX_LABEL,
-                                 placeholder="Front desk", hint="Optional: shown in the number pickers"),
-                rx.el.label(
-                    rx.el.input(type="checkbox", name="default", class_name="native-checkbox"),
-                    "Make it the default number",
-                    class_name="field-label check-label",
-                ),
-                forms.error_notice(s.add_error),
-                forms.dialog_buttons("Add number", s.close_add(False)),
+                                 placeholder="Front desk", default_value=s.label_current),
+                forms.error_notice(s.label_error),
+                forms.dialog_buttons("Save", s.close_label(False)),
                 spacing="3", width="100%",
             ),
-            on_submit=s.add_number,
+            on_submit=s.save_label,
             reset_on_submit=False,
+            key=s.label_id.to_string(),
         ),
     )
 
@@ -325,11 +314,11 @@ def page() -> rx.Component:
             forms.page_header(
                 "Numbers",
                 "The business numbers groups are sent from.",
-                rx.cond(SessionState.is_admin,
-                        rx.button(rx.icon("plus", size=16), "Add number", on_click=s.open_add)),
             ),
+            rx.text("Numbers come from the provider account and are given to this location by the "
+                    "install owner. To get another number, ask them.", size="2", color_scheme="gray"),
             rx.cond(~SessionState.is_admin,
-                    rx.text("These are the numbers you may use. Only admins can change them.",
+                    rx.text("These are the numbers you may use. Only admins can label or assign them.",
                             size="2", color_scheme="gray")),
             forms.done_notice(s.notice),
             forms.error_notice(s.error),
@@ -341,14 +330,13 @@ def page() -> rx.Component:
                     rx.el.ul(rx.foreach(s.rows, _number_item), aria_label="Business numbers",
                              class_name="admin-list"),
                     forms.empty_state("phone", "No business numbers yet",
-                                      rx.cond(SessionState.is_admin, "Add the first one to start texting.",
-                                              "Ask an admin to add one.")),
+                                      "Ask the install owner to give this location a number."),
                 ),
                 forms.loading("numbers"),
             ),
             spacing="4", width="100%",
         ),
-        _add_dialog(),
+        _label_dialog(),
         _assign_dialog(),
     )
 

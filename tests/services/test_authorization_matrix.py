@@ -83,9 +83,8 @@ MATRIX: dict[str, Row] = {
         full=Forbidden, assigned=OK,
     ),
     "numbers.list_numbers": everyone(lambda w, a, g, x=None: numbers.list_numbers(a)),
-    "numbers.create_number": Row(
-        lambda w, a, g, x=None: numbers.create_number(a, "+15125550199", "New line"),
-        full=Forbidden, assigned=Forbidden, other=OK,
+    "numbers.set_number_label": admins_only(
+        lambda w, a, g, x=None: numbers.set_number_label(a, w.numbers["spare"], "Renamed line")
     ),
     "numbers.set_default_number": admins_only(
         lambda w, a, g, x=None: numbers.set_default_number(a, w.numbers["spare"])

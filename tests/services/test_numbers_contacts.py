@@ -9,7 +9,7 @@ from sqlmodel import select
 from groupsms import db
 from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.models import AuditEvent, BusinessNumber, Contact
-from groupsms.services import contacts, groups, numbers
+from groupsms.services import contacts, groups, inventory, numbers
 
 
 def count(model) -> int:
@@ -23,16 +23,21 @@ def defaults(actor) -> list[int]:
 
 # -- numbers --------------------------------------------------------------------------------------
 
-def test_r1_admin_adds_a_us_number_in_any_format(world):
-    nid = numbers.create_number(world.actors["ada"], "(512) 555-0150", "Sales")
+def give(e164: str, location: str = "acme", **kwargs) -> int:
+    """The install owner gives a number to a location (simulator mode: the account acquires it)."""
+    return inventory.give_to_location(e164, location, provision=True, **kwargs)
+
+
+def test_r1_owner_gives_a_us_number_in_any_format(world):
+    nid = give("(512) 555-0150", label="Sales")
     view = {n.id: n for n in numbers.list_numbers(world.actors["ada"])}[nid]
     assert (view.e164, view.display, view.label, view.is_default, view.assigned_user_ids) == (
         "+15125550150", "(512) 555-0150", "Sales", False, ())
     assert nid in {n.id for n in groups.picker_numbers(world.actors["bo"])}  # unassigned: everyone's
 
 
-def test_r1_admin_adds_a_canadian_number_with_a_default_label(world):
-    nid = numbers.create_number(world.actors["ada"], "+1 604 555 0150")
+def test_r1_owner_gives_a_canadian_number_with_a_default_label(world):
+    nid = give("+1 604 555 0150")
     view = {n.id: n for n in numbers.list_numbers(world.actors["ada"])}[nid]
     assert (view.e164, view.label) == ("+16045550150", "(604) 555-0150")
 
@@ -46,26 +51,37 @@ def test_r1_admin_adds_a_canadian_number_with_a_default_label(world):
     (None, "text"),
     (5125550150, "text"),
 ])
-def test_r1_create_number_refusals_are_readable(world, raw, words):
+def test_r1_giving_a_number_refusals_are_readable(world, raw, words):
     before = count(BusinessNumber)
     with pytest.raises(ValidationError) as info:
-        numbers.create_number(world.actors["ada"], raw)
+        give(raw)
     assert words in str(info.value)
     assert info.value.errors[0].field == "number"
     assert count(BusinessNumber) == before
 
 
-def test_r1_a_number_already_provisioned_is_refused(world):
-    with pytest.raises(ValidationError, match="already in use"):
-        numbers.create_number(world.actors["ada"], "512-555-0100")
+def test_r1_a_number_given_to_a_location_is_not_given_to_another(world):
+    with pytest.raises(ValidationError, match='already given to location "acme"'):
+        give("512-555-0100", "birch")
+    assert give("512-555-0100", "acme") == world.numbers["main"]  # again to its location: nothing new
     assert count(BusinessNumber) == 5
+
+
+def test_r12_admin_renames_a_number(world):
+    ada = world.actors["ada"]
+    numbers.set_number_label(ada, world.numbers["spare"], "  Open   house ")
+    numbers.set_number_label(ada, world.numbers["toronto"], "")
+    labels = {n.id: n.label for n in numbers.list_numbers(ada)}
+    assert (labels[world.numbers["spare"]], labels[world.numbers["toronto"]]) == ("Open house", "(416) 555-0100")
+    with pytest.raises(ValidationError):
+        numbers.set_number_label(ada, world.numbers["spare"], "x" * 101)
 
 
 @pytest.mark.parametrize("who", ["dana", "bo"])
 def test_r12_only_admins_manage_numbers(world, who):
     actor = world.actors[who]
     with pytest.raises(Forbidden):
-        numbers.create_number(actor, "+15125550150")
+        numbers.set_number_label(actor, world.numbers["spare"], "Mine now")
     with pytest.raises(Forbidden):
         numbers.set_default_number(actor, world.numbers["spare"])
     with pytest.raises(Forbidden):
@@ -79,7 +95,7 @@ def test_r12_there_is_one_default_number(world):
     ada = world.actors["ada"]
     numbers.set_default_number(ada, world.numbers["toronto"])
     assert defaults(ada) == [world.numbers["toronto"]]
-    nid = numbers.create_number(ada, "+15125550150", "New default", default=True)
+    nid = give("+15125550150", label="New default", default=True)
     assert defaults(ada) == [nid]
     assert groups.picker_numbers(world.actors["bo"])[0].id == nid
     with db.transaction() as s:  # birch keeps its own default
@@ -116,14 +132,16 @@ def test_r12_assign_number_with_an_unknown_user_changes_nothing(world):
 
 def test_r12_number_changes_are_audited(world):
     ada = world.actors["ada"]
-    nid = numbers.create_number(ada, "+15125550150")
+    nid = give("+15125550150")
     numbers.set_default_number(ada, nid)
     numbers.set_default_number(ada, nid)  # no change, no event
+    numbers.set_number_label(ada, nid, "Sales")
     with db.transaction() as s:
         events = [(e.action, e.actor_user_id, e.object_id) for e in s.exec(
             select(AuditEvent).where(AuditEvent.object_type == "business_number").order_by(AuditEvent.id))]
-    assert events == [("number.created", world.users["ada"], nid),
-                      ("number.default_set", world.users["ada"], nid)]
+    assert events == [("number.given", None, nid),  # by the install owner
+                      ("number.default_set", world.users["ada"], nid),
+                      ("number.labelled", world.users["ada"], nid)]
 
 
 # -- contacts -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from groupsms import db
 from groupsms.errors import DuplicateGroup, NotFound, ValidationError
 from groupsms.models import AuditEvent, BusinessNumber, Contact, Group, Participant
-from groupsms.services import contacts, groups, numbers
+from groupsms.services import contacts, groups, inventory
 from tests.services.conftest import pick
 
 UK_NUMBER = "+442071234567"  # London landline: valid, region GB
@@ -106,10 +106,10 @@ def test_r1_canadian_business_number_is_accepted(world):
         ("", "required"),
     ],
 )
-def test_r1_create_number_refuses_non_us_and_invalid_numbers(world, raw, words):
+def test_r1_giving_a_number_refuses_non_us_and_invalid_numbers(world, raw, words):
     before = count(BusinessNumber)
     with pytest.raises(ValidationError) as info:
-        numbers.create_number(world.actors["ada"], raw, "Bad")
+        inventory.give_to_location(raw, "acme", label="Bad", provision=True)
     assert words in str(info.value)
     assert info.value.errors[0].field == "number"
     assert count(BusinessNumber) == before
