@@ -112,6 +112,14 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _read_small(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(_MAX_HTML)
+    except OSError:
+        return b""
+
+
 def _decoded(body: bytes, encoding: str) -> bytes | None:
     if encoding in ("", "identity"):
         return body
@@ -199,6 +207,10 @@ class SecurityHeaders:
                 await send({"type": "http.response.body", "body": body,
                             "more_body": message.get("more_body", False)})
                 return
+            if message["type"] == "http.response.pathsend" and start is not None:
+                # Granian's pathsend extension: the server sends the file itself; hash it from disk.
+                await send(self._with_page_csp(start, _read_small(message["path"])))
+                start = None
             await send(message)
 
         await self.app(scope, receive, wrapped)

@@ -70,6 +70,28 @@ def test_pages_send_csp_and_frame_protection(make_client):
     assert response.text == PAGE.decode()
 
 
+def test_pages_sent_by_the_servers_pathsend_extension_are_hashed(tmp_path):
+    # Granian serves files with "http.response.pathsend" (no body messages pass the middleware).
+    import asyncio
+
+    path = tmp_path / "login.html"
+    path.write_bytes(PAGE)
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.pathsend", "path": str(path)})
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/login", "headers": [], "client": ("10.0.0.9", 1)}
+    asyncio.run(SecurityHeaders(app)(scope, None, send))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    csp = dict(sent[0]["headers"])[b"content-security-policy"].decode()
+    assert _sha(b"window.boot = 1;") in csp and "frame-ancestors 'none'" in csp
+
+
 def test_an_injected_inline_script_is_not_in_the_policy():
     assert inline_script_hashes(PAGE + b"<script>evil()</script>")[-1] not in inline_script_hashes(PAGE)
 
