@@ -1,5 +1,6 @@
 """Pieces of the group conversation page around the messages: participants, the details panel,
-the locked banner (R10) and the composer (E5). The messages themselves: components/chat.py.
+and the locked banner (R10). The messages themselves: components/chat.py; the composer (E5):
+components/composer.py.
 
 Pure layout: every function takes the state's vars and event handlers it shows (`conversation`
 takes the page's state class), so the page module owns all state.
@@ -8,77 +9,13 @@ takes the page's state class), so the page module owns all state.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import reflex as rx
 
 from groupsms.components import chat
-from groupsms.domain.encoding import smart_encode
-from groupsms.domain.segments import MAX_SEGMENTS, check_message_text, count_segments
+from groupsms.components.composer import composer
 from groupsms.services.groups import GroupDetail, ParticipantView
-
-COMPOSER_ID = "chat-composer"
-COMPOSER_FORM_ID = "chat-composer-form"
-COMPOSE_KEY_NAME = "compose_key"
-# A send the server never answered (a lost connection) stops holding the composer after this long.
-_SEND_HOLD_MS = 20_000
-
-# Enter sends, Shift+Enter (and Enter while an IME composes) inserts a new line (E5). Reflex has no
-# conditional preventDefault, so one capture listener per document does it and submits the form
-# the composer sits in; the form's own submit handler then runs, exactly like the Send button.
-#
-# One compose sends once: from the first submit until the server answers (`send_done_js`) every
-# further submit (a double click, a second Enter) is dropped before Reflex sees it, and the box
-# is cleared at once, after Reflex has read the form. The form also carries the compose's
-# single-use key, so even a submit that got through, or a retried event, is sent only once.
-ENTER_TO_SEND_JS = f"""
-(() => {{
-  if (window.__groupsmsEnterToSend) return;
-  window.__groupsmsEnterToSend = true;
-  document.addEventListener("keydown", (e) => {{
-    const box = e.target;
-    if (!box || box.id !== "{COMPOSER_ID}") return;
-    if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.isComposing || e.keyCode === 229) return;
-    e.preventDefault();
-    if (box.form && !box.disabled) box.form.requestSubmit();
-  }}, true);
-  document.addEventListener("submit", (e) => {{
-    const form = e.target;
-    if (!form || form.id !== "{COMPOSER_FORM_ID}") return;
-    const since = Number(form.dataset.sendingSince || 0);
-    if (since && Date.now() - since < {_SEND_HOLD_MS}) {{
-      e.preventDefault();
-      e.stopPropagation();
-      return;
-    }}
-    form.dataset.sendingSince = String(Date.now());
-    form.setAttribute("aria-busy", "true");
-  }}, true);
-  document.addEventListener("submit", (e) => {{
-    const form = e.target;
-    if (!form || form.id !== "{COMPOSER_FORM_ID}") return;
-    const box = document.getElementById("{COMPOSER_ID}");
-    if (box) box.value = "";
-  }});
-  window.__groupsmsSendDone = (restore) => {{
-    const form = document.getElementById("{COMPOSER_FORM_ID}");
-    if (!form) return;
-    delete form.dataset.sendingSince;
-    form.removeAttribute("aria-busy");
-    const box = document.getElementById("{COMPOSER_ID}");
-    if (box && restore && !box.value) box.value = restore;  // not sent: the text comes back
-  }};
-}})()
-"""
-
-
-def send_done_js(restore: str = "") -> str:
-    """The server answered a send: the composer takes submits again (and gets back a text that
-    was not sent)."""
-    return f"window.__groupsmsSendDone && window.__groupsmsSendDone({json.dumps(restore)})"
-
 
 # -- what the page shows, already formatted (the page state holds these) ---------------------------
 
@@ -124,27 +61,6 @@ def regroup_links(detail: GroupDetail) -> list[RegroupLink]:
             f"Create a new group without {p.name}", f"/?regroup={detail.id}&without={p.contact_id}"
         ))
     return links
-
-
-def counter_text(text: str) -> tuple[str, str]:
-    """The composer's counter and, when the text cannot be sent, why (E5's hard limit).
-
-    It counts what each recipient gets: the smart-encoded text (a typed send has no name prefix).
-    """
-    sent = smart_encode(text)
-    info = count_segments(sent)
-    chars = f"{info.characters} character" + ("" if info.characters == 1 else "s")
-    segments = f"{info.segments} segment" + ("" if info.segments == 1 else "s")
-    counter = f"{chars} · {segments} · {info.encoding} ({info.per_segment}/segment)"
-    if sent != text:
-        counter += " · punctuation sent as plain GSM-7"
-    problem = ""
-    if info.segments > MAX_SEGMENTS:
-        problem = check_message_text(text) or ""
-    return counter, problem
-
-
-EMPTY_COUNTER = counter_text("")[0]
 
 
 # -- layout ----------------------------------------------------------------------------------------
@@ -308,79 +224,6 @@ def locked_banner(reason: Any, regroup_links: Any) -> rx.Component:
         color_scheme="red",
         role="alert",
         class_name="locked-banner",
-    )
-
-
-def composer(
-    *,
-    on_submit: Any,
-    on_draft: Any,
-    counter: Any,
-    problem: Any,
-    can_send: Any,
-    block_reason: Any,
-    sending: Any,
-    send_error: Any,
-    compose_key: Any = "",
-    show_block: Any = True,
-) -> rx.Component:
-    """E5: Enter sends, Shift+Enter is a new line; characters, segments and encoding as you type."""
-    return rx.form(
-        rx.cond(
-            ~can_send,
-            # Shown unless the locked banner already says it; always the Message box's description.
-            rx.callout(
-                block_reason, icon="ban", color_scheme="gray", size="1", id="composer-blocked",
-                class_name=rx.cond(show_block, "send-blocked", "send-blocked chat-sr-only"),
-            ),
-        ),
-        rx.el.input(type="hidden", name=COMPOSE_KEY_NAME, value=compose_key),
-        rx.el.div(
-            rx.text_area(
-                id=COMPOSER_ID,
-                name="message",
-                placeholder=rx.cond(can_send, "Type a message to the group…", "Sending is not available"),
-                aria_label="Message",
-                aria_describedby=rx.cond(can_send, "composer-counter", "composer-blocked"),
-                disabled=~can_send,
-                on_change=on_draft.debounce(150),
-                on_mount=rx.call_script(ENTER_TO_SEND_JS),
-                rows="2",
-                resize="vertical",
-                size="3",
-                class_name="composer-box",
-            ),
-            rx.button(
-                rx.cond(sending, rx.spinner(size="2"), rx.icon("send-horizontal", size=16)),
-                "Send",
-                type="submit",
-                size="3",
-                disabled=~can_send | sending | (problem != ""),
-                class_name="send-button",
-            ),
-            class_name="composer-row",
-        ),
-        rx.cond(can_send, rx.hstack(
-            rx.text(
-                counter,
-                id="composer-counter",
-                size="1",
-                color_scheme=rx.cond(problem != "", "red", "gray"),
-                aria_live="polite",
-            ),
-            rx.spacer(),
-            rx.text("Enter to send · Shift+Enter for a new line", size="1", color_scheme="gray",
-                    class_name="composer-hint"),
-            width="100%",
-            align="center",
-        )),
-        rx.cond(problem != "", rx.text(problem, size="1", color_scheme="red", role="alert")),
-        rx.cond(send_error != "", rx.text(send_error, size="1", color_scheme="red", role="alert")),
-        on_submit=on_submit,
-        reset_on_submit=False,
-        id=COMPOSER_FORM_ID,
-        aria_label="Send a message",
-        class_name="composer",
     )
 
 

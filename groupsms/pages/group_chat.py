@@ -17,7 +17,7 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components import chat, chat_panels
+from groupsms.components import chat, chat_panels, composer
 from groupsms.components.chat import Bubble, DeliveryRow
 from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
@@ -80,7 +80,7 @@ class GroupChatState(SessionState):
     deliveries: list[DeliveryRow] = []
     deliveries_error: str = ""
     # the composer
-    counter: str = chat_panels.EMPTY_COUNTER
+    counter: str = composer.EMPTY_COUNTER
     draft_problem: str = ""
     sending: bool = False
     send_error: str = ""
@@ -99,7 +99,7 @@ class GroupChatState(SessionState):
         self.can_send, self.send_block_reason = False, ""
         self.bubbles, self.has_earlier, self.loading_earlier, self.earlier_error = [], False, False, ""
         self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
-        self.counter, self.draft_problem, self.sending, self.send_error = chat_panels.EMPTY_COUNTER, "", False, ""
+        self.counter, self.draft_problem, self.sending, self.send_error = composer.EMPTY_COUNTER, "", False, ""
         self.compose_key = ""
 
     def _set(self, **values: Any) -> None:
@@ -346,7 +346,7 @@ class GroupChatState(SessionState):
             self.counter = f"{len(text)} characters"
             self.draft_problem = f"Message is too long (max {MAX_SEGMENTS} segments)"
             return
-        self.counter, self.draft_problem = chat_panels.counter_text(text)
+        self.counter, self.draft_problem = composer.counter_text(text)
         if self.send_error and text:
             self.send_error = ""
 
@@ -360,7 +360,7 @@ class GroupChatState(SessionState):
                 restore = update
             else:
                 yield update
-        yield rx.call_script(chat_panels.send_done_js(restore))
+        yield rx.call_script(composer.send_done_js(restore))
 
     async def _send(self, form_data: Any):
         actor = await self._actor_or_leave()
@@ -369,7 +369,7 @@ class GroupChatState(SessionState):
             return
         if self.phase != "ready" or not isinstance(form_data, dict):
             return
-        text, key = form_data.get("message"), form_data.get(chat_panels.COMPOSE_KEY_NAME)
+        text, key = form_data.get("message"), form_data.get(composer.COMPOSE_KEY_NAME)
         if not isinstance(text, str) or not text.strip():
             return  # Enter in an empty box does nothing
         if len(text) > MAX_DRAFT:
@@ -386,7 +386,7 @@ class GroupChatState(SessionState):
             yield text
             return
         self.sending, self.send_error = True, ""
-        self.counter, self.draft_problem = chat_panels.EMPTY_COUNTER, ""
+        self.counter, self.draft_problem = composer.EMPTY_COUNTER, ""
         yield
         try:
             await asyncio.to_thread(messages.send_message, actor, self.chat_id, text, key)
@@ -395,14 +395,14 @@ class GroupChatState(SessionState):
             return
         except GroupsmsError as exc:
             self.sending, self.send_error = False, str(exc)
-            self.counter, self.draft_problem = chat_panels.counter_text(text)
+            self.counter, self.draft_problem = composer.counter_text(text)
             yield text
             return
         except Exception:
             logger.exception("sending in group %s failed", self.chat_id)
             # Unknown outcome: the key stays, so sending the text again cannot send it twice.
             self.sending, self.send_error = False, "The message could not be sent. Please try again."
-            self.counter, self.draft_problem = chat_panels.counter_text(text)
+            self.counter, self.draft_problem = composer.counter_text(text)
             yield text
             return
         if key == self.compose_key:

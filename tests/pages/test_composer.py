@@ -12,7 +12,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from groupsms import db
-from groupsms.components import chat_panels
+from groupsms.components import composer
 from groupsms.models import Delivery, Message
 from groupsms.pages.group_chat import GroupChatState
 from groupsms.pages.session import SessionState
@@ -53,27 +53,27 @@ def _send(state: GroupChatState, form: dict) -> list:
 def released(monkeypatch) -> list[str]:
     """The text each answered send gave back to the box ("" when none)."""
     calls: list[str] = []
-    real = chat_panels.send_done_js
+    real = composer.send_done_js
 
     def record(restore: str = "") -> str:
         calls.append(restore)
         return real(restore)
 
-    monkeypatch.setattr(chat_panels, "send_done_js", record)
+    monkeypatch.setattr(composer, "send_done_js", record)
     return calls
 
 
 def test_double_submit_of_one_compose_texts_each_participant_once(world, released):
     state, gid = _chat(world)
-    form = {"message": "Open house at 5", chat_panels.COMPOSE_KEY_NAME: state.compose_key}
+    form = {"message": "Open house at 5", composer.COMPOSE_KEY_NAME: state.compose_key}
     _send(state, form)
     assert released == [""]  # the composer is released when the server answers, nothing given back
-    assert state.compose_key != form[chat_panels.COMPOSE_KEY_NAME]  # the next compose gets a new key
+    assert state.compose_key != form[composer.COMPOSE_KEY_NAME]  # the next compose gets a new key
     _send(state, form)  # the second click's event carries the first compose's key
     assert _count(Message, Message.group_id == gid) == 1
     assert _count(Delivery) == 3
     assert state.send_error == "" and not state.sending
-    _send(state, {"message": "And bring the keys", chat_panels.COMPOSE_KEY_NAME: state.compose_key})
+    _send(state, {"message": "And bring the keys", composer.COMPOSE_KEY_NAME: state.compose_key})
     assert _count(Message, Message.group_id == gid) == 2
 
 
@@ -89,7 +89,7 @@ def test_refused_send_gives_the_text_back_and_keeps_the_key(world, released):
     state, gid = _chat(world)
     contacts.set_contact_dnd(world.actors["ada"], world.contacts["dan"], True)
     key = state.compose_key
-    _send(state, {"message": "See you “soon”", chat_panels.COMPOSE_KEY_NAME: key})
+    _send(state, {"message": "See you “soon”", composer.COMPOSE_KEY_NAME: key})
     assert _count(Message) == 0
     assert "DND" in state.send_error and not state.sending
     assert state.compose_key == key
