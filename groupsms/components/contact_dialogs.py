@@ -62,9 +62,10 @@ def shared_number_warnings(warnings: Any, label: str) -> rx.Component:
     """Saved, but another contact holds the same number: said, not refused."""
     return rx.cond(
         warnings.length() > 0,
-        rx.callout(
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle_alert")),
             rx.el.ul(rx.foreach(warnings, lambda w: rx.el.li(w)), class_name="import-errors"),
-            icon="triangle_alert", color_scheme="amber", role="status", width="100%", aria_label=label,
+            color_scheme="amber", role="status", width="100%", aria_label=label,
         ),
     )
 
