@@ -55,7 +55,8 @@ class PartSet:
         out, after_gap = "", False
         for piece in pieces:
             if piece is None:
-                out, after_gap = f"{out.rstrip()} {MISSING} ", True
+                if not after_gap:  # one marker for a run of missing parts
+                    out, after_gap = f"{out.rstrip()} {MISSING} ", True
             else:
                 out, after_gap = out + (piece.lstrip() if after_gap else piece), False
         return out.strip() if self.missing() else out  # a whole text is kept exactly as sent

@@ -85,7 +85,7 @@ def count(model, *where) -> int:
         return s.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def test_every_webhook_delivered_three_times_shuffled_is_stored_once_and_relayed_once(world, webhooks):
+def test_every_webhook_delivered_three_times_shuffled_is_stored_once_and_relayed_once(world, webhooks, capsys):
     rng = random.Random(SEED)
     people = ["carla", "dan", "erin", "fay"]
     numbers = {"carla": "15125550111", "dan": "15125550112", "erin": "15125550113", "fay": "15125550114"}
@@ -156,6 +156,7 @@ def test_every_webhook_delivered_three_times_shuffled_is_stored_once_and_relayed
     parts = sum(len(d.provider_message_ids.split(",")) for d in ds)
     assert all(float(d.price) == pytest.approx(0.0333 * len(d.provider_message_ids.split(","))) for d in ds)
     total = (inbound_webhooks + len(receipts)) * COPIES
-    print(f"\nreplays: {total} requests, {count(InboundEvent)} events stored, {len(stored)} texts stored "
-          f"({len(texts) - 12} long), {relays} relays ({parts} parts), {len(receipts)} receipts, "
-          f"{duplicates} duplicates, {retried} events retried by the inbound loop")
+    with capsys.disabled():  # the figures show in a plain `make test` run
+        print(f"\nreplays: {total} requests, {count(InboundEvent)} events stored, {len(stored)} texts stored "
+              f"({len(texts) - 12} long), {relays} relays ({parts} parts), {len(receipts)} receipts, "
+              f"{duplicates} duplicates, {retried} events retried by the inbound loop")
