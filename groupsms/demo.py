@@ -4,7 +4,9 @@ It is an ordinary load file (DESIGN §4), so `groupsms demo` upserts it like `gr
 running it again changes nothing, and restores what the demo looked like if it was edited.
 
 Every phone number is valid in phonenumbers' metadata: US/Canada ones are in the 555-01xx range,
-reserved for fiction, in real area codes (512/737 Austin, 303 Denver, 416 Toronto). The demo
+reserved for fiction, in real area codes (512/737 Austin, 303 Denver, 416 Toronto). The business
+numbers are among the built-in simulator's own (simulator/numbers_api.py), so in simulator mode the
+demo loads as is; with a Vonage account configured they must be numbers it owns. The demo
 passwords are printed by `groupsms demo` and documented: this is a local demo, never a deployment.
 """
 
