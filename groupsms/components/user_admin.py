@@ -12,6 +12,7 @@ from typing import Any
 import reflex as rx
 
 from groupsms.components import forms
+from groupsms.components.failed_events import failed_events_section
 from groupsms.security import MIN_PASSWORD_LENGTH
 from groupsms.services.audit import AuditEntry
 from groupsms.services.policy import PermissionRow
@@ -252,6 +253,7 @@ def admin_view(s: Any) -> rx.Component:
         rx.divider(margin_y="0.5rem"),
         _permissions(s),
         rx.divider(margin_y="0.5rem"),
+        failed_events_section(s),
         _audit_log(s),
         _create_dialog(s),
         _password_dialog(s),

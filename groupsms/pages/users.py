@@ -9,6 +9,7 @@ import reflex as rx
 
 from groupsms.components import forms
 from groupsms.components.forms import call_service, form_text
+from groupsms.components.failed_events import FailedEventRow, failed_event_row
 from groupsms.components.layout import app_shell
 from groupsms.components.user_admin import (
     ACCESS_LABELS,
@@ -25,7 +26,7 @@ from groupsms.components.user_admin import (
 from groupsms.models import DATA_ACCESS, ROLES
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
-from groupsms.services import audit, policy, users
+from groupsms.services import audit, inbound_events, policy, users
 
 _MAX_PASSWORD = 1024
 REFUSAL = "Only admins can manage users"
@@ -38,6 +39,7 @@ class UsersState(SessionState):
     rows: list[UserRow] = []
     permissions: list[PermissionCell] = []
     audit_rows: list[AuditRow] = []
+    failed_events: list[FailedEventRow] = []
     error: str = ""
     notice: str = ""
     policy_error: str = ""
@@ -63,6 +65,7 @@ class UsersState(SessionState):
 
     def _forget(self) -> None:
         self.rows, self.permissions, self.audit_rows, self.allowed, self.loaded = [], [], [], False, False
+        self.failed_events = []
 
     async def _refresh(self, actor):
         # The page is for admins; the services check `user:manage` and `policy:manage` on every call.
@@ -73,7 +76,8 @@ class UsersState(SessionState):
         team = await call_service(users.list_users, actor)
         perms = await call_service(policy.list_role_permissions, actor)
         log = await call_service(audit.list_audit_events, actor, 20)
-        if team.signed_out or perms.signed_out or log.signed_out:
+        failed = await call_service(inbound_events.list_failed_inbound_events, actor, 20)
+        if team.signed_out or perms.signed_out or log.signed_out or failed.signed_out:
             return self._to_login()
         self.allowed = True
         self.rows = [
@@ -82,6 +86,7 @@ class UsersState(SessionState):
         ]
         self.permissions = [permission_cell(p) for p in perms.value] if perms.ok else []
         self.audit_rows = [audit_row(e) for e in log.value] if log.ok else []
+        self.failed_events = [failed_event_row(e) for e in failed.value] if failed.ok else []
         self.load_error = team.error or perms.error
         self.loaded = True
         return None

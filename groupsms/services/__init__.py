@@ -6,6 +6,7 @@ from groupsms.services import (
     contacts,
     groups,
     imports,
+    inbound_events,
     messages,
     numbers,
     phones,
@@ -15,9 +16,10 @@ from groupsms.services import (
 )
 from groupsms.services._base import Actor
 
-SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit)
+SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit,
+                   inbound_events)
 
 __all__ = [
-    "Actor", "SERVICE_MODULES", "audit", "contacts", "groups", "imports", "messages", "numbers", "phones", "policy",
+    "Actor", "SERVICE_MODULES", "audit", "contacts", "groups", "imports", "inbound_events", "messages", "numbers", "phones", "policy",
     "sessions", "users",
 ]
