@@ -203,7 +203,7 @@ class Message(SQLModel, table=True):
     sms_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Aggregate of the deliveries (E3): queued | sent | delivered | failed | partial | none
     status: str = Field(default="queued", max_length=16)
-    # The provider's id for an inbound SMS (joined parts: "concat:<msisdn>:<ref>"): stored once.
+    # The provider's id for an inbound SMS (joined parts: "concat:<msisdn>:<to>:<ref>:<first part id>"): stored once.
     provider_ref: str | None = Field(default=None, max_length=120, unique=True)
     # The single-use key of the compose that sent it (outbound typed in the app).
     client_key: str | None = Field(default=None, max_length=64)

@@ -255,6 +255,9 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
         return _mark_done(event, "No delivery for this receipt")
     parts = json.loads(delivery.part_statuses or "{}")
     ids = [i for i in delivery.provider_message_ids.split(",") if i]
+    if delivery.status == states.UNCONFIRMED:
+        # No answer to the send, but the carrier saw it: it was accepted after all.
+        delivery.error_code = delivery.error_text = None
     if delivery.status != states.QUEUED:
         accepted = max(delivery.parts_accepted or 0, len(ids))
         receipt = states.apply_receipt(
@@ -268,6 +271,8 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
         delivery.part_prices = json.dumps(receipt.part_prices, sort_keys=True)
         delivery.status, delivery.price = receipt.status, receipt.price
         delivery.error_code, delivery.error_text = receipt.error_code, receipt.error_text
+        if not ids:  # settled by its receipts alone (an unconfirmed send)
+            delivery.provider_message_ids = ",".join(sorted(receipt.part_statuses))[:500]
     else:
         status = states.RECEIPT_STATUS.get(params["status"].lower(), states.SENT)
         parts[params["messageId"]] = states.advance(parts.get(params["messageId"]), status)

@@ -111,3 +111,15 @@ def test_partly_accepted_long_message_shows_how_many_parts_went_out(world, group
     views = messages.message_deliveries(world.actors["bo"], ds[0].message_id)
     assert {v.parts for v in views} == {"2 of 3 parts accepted"}
     assert all("2 of 3 parts accepted" in v.error for v in views)
+
+
+def test_receipt_for_an_unconfirmed_delivery_settles_it(world, group2):
+    d = send(world, group2, one_part)[0]
+    with db.transaction() as s:  # as the worker leaves a send that got no answer twice
+        row = s.get(Delivery, d.id)
+        row.status, row.provider_message_ids = "unconfirmed", ""
+        row.error_text = "Unconfirmed: no answer from the provider after one resend"
+        s.add(row)
+    receipt(d, "late-part", "delivered")
+    d = reload(d)
+    assert (d.status, d.provider_message_ids, d.error_text) == ("delivered", "late-part", None)
