@@ -93,30 +93,36 @@ def test_e9_contacts_create_edit_dnd_import_and_search(page: Page, sign_in, demo
     screenshot(page, "contacts")
 
 
-def test_e9_r12_numbers_add_default_and_assign(page: Page, sign_in, demo_logins, screenshot):
-    _signed_in(page, sign_in, demo_logins[ADMIN], "/numbers")
-    expect(_item(page, "Business numbers", "Main office")).to_contain_text("Default")
+def test_e9_r12_r14_numbers_given_by_the_owner_are_renamed_defaulted_and_assigned(
+    page: Page, app_server, sign_in, demo_logins, screenshot
+):
+    from groupsms import db
+    from groupsms.services import inventory
 
-    page.get_by_role("button", name="Add number").click()
-    dialog = page.get_by_role("dialog", name="Add a business number")
-    dialog.get_by_label("Phone number").fill("+44 7400 123457")
-    dialog.get_by_label("Label").fill("Open house line")
-    dialog.get_by_role("button", name="Add number").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("US or Canada")
-    dialog.get_by_label("Phone number").fill("512.555.0177")
-    dialog.get_by_label("Make it the default number").check()
-    dialog.get_by_role("button", name="Add number").click()
-    expect(dialog).to_be_hidden()
+    db.init(app_server.database_url)  # the install owner gives acme a number (as `groupsms numbers assign`)
+    inventory.give_to_location("512.555.0177", "acme", label="Open house line", default=True, provision=True)
+    _signed_in(page, sign_in, demo_logins[ADMIN], "/numbers")
+    expect(page.get_by_text("given to this location by the install owner")).to_be_visible()
+    expect(page.get_by_role("button", name="Add number")).to_have_count(0)
     line = _item(page, "Business numbers", "Open house line")
     expect(line).to_contain_text("(512) 555-0177")
     expect(line).to_contain_text("Default")
     expect(_item(page, "Business numbers", "Main office")).not_to_contain_text("Default")
 
+    page.get_by_role("button", name="Rename Open house line").click()
+    dialog = page.get_by_role("dialog", name="Rename Open house line")
+    dialog.get_by_label("Label").fill("x" * 100 + "y")  # the browser stops at 100 characters
+    dialog.get_by_label("Label").fill("Open house")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    line = _item(page, "Business numbers", "Open house")
+    expect(line).to_contain_text("(512) 555-0177")
+
     page.get_by_role("button", name="Make Main office the default").click()
     expect(_item(page, "Business numbers", "Main office")).to_contain_text("Default")
     expect(line).not_to_contain_text("Default")
 
-    page.get_by_role("button", name="Assign Open house line").click()
+    page.get_by_role("button", name="Assign Open house").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Dana Full").check()
     dialog.get_by_role("button", name="Save").click()
@@ -128,7 +134,7 @@ def test_e9_r12_numbers_add_default_and_assign(page: Page, sign_in, demo_logins,
 def test_e9_numbers_are_read_only_for_users(page: Page, sign_in, demo_logins):
     _signed_in(page, sign_in, demo_logins[DANA], "/numbers")
     expect(_item(page, "Business numbers", "Dana's line")).to_be_visible()
-    expect(page.get_by_text("Only admins can change them")).to_be_visible()
+    expect(page.get_by_text("Only admins can label or assign them")).to_be_visible()
     expect(page.get_by_role("button", name="Add number")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("^Assign "))).to_have_count(0)
 
