@@ -84,6 +84,8 @@ def upgrade() -> None:
         "UPDATE inbound_event SET consumed_by_message_id = (SELECT message.id FROM message "
         "WHERE message.provider_ref = 'concat:' || inbound_event.concat_key) WHERE concat_key IS NOT NULL"
     )
+    # Events still waiting to be processed are due for their retry now.
+    op.execute("UPDATE inbound_event SET next_attempt_at = received_at WHERE processed_at IS NULL")
 
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
