@@ -100,7 +100,7 @@ def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
             return existing.id, False
 
 
-# Processing retries: backoff from 2 s up to 5 minutes, then give up (about 25 minutes in all) and
+# Processing retries: backoff from 2 s up to 5 minutes, then give up (after about 10 minutes) and
 # show the error to the location's admins; a part waiting for the rest of its text is not a failure.
 MAX_ATTEMPTS = 10
 FIRST_TRY_GRACE = timedelta(seconds=10)  # the webhook processes a new event itself
@@ -183,7 +183,7 @@ def flush_expired_parts() -> int:
 
 # -- inbound SMS ---------------------------------------------------------------------------------
 
-WAITING = "Waiting for the other parts"
+WAITING = parts.WAITING
 
 
 def _mark_done(event: InboundEvent, note: str) -> None:

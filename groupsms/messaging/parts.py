@@ -20,6 +20,7 @@ from groupsms.models import InboundEvent, utcnow
 
 INBOUND = "inbound"
 DEFAULT_TIMEOUT = 600.0
+WAITING = "Waiting for the other parts"  # the note on a part stored until its message is whole
 
 
 def timeout_seconds() -> float:
@@ -96,7 +97,7 @@ def expired(s: Session, *, now: datetime | None = None, timeout: float | None = 
     keys = s.exec(select(InboundEvent.concat_key).where(
         InboundEvent.kind == INBOUND, InboundEvent.concat_key.is_not(None),
         InboundEvent.consumed_by_message_id.is_(None), InboundEvent.processed_at.is_not(None),
-        InboundEvent.received_at <= cutoff,
+        InboundEvent.error == WAITING, InboundEvent.received_at <= cutoff,
     ).distinct()).all()
     out = []
     for key in keys:

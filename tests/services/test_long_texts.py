@@ -155,3 +155,13 @@ def test_a_part_that_arrives_after_its_message_was_stored_incomplete_is_kept_too
     InboundLoop().run_once()
     assert [(m.body, m.notice) for m in inbound_messages()] == [
         ("Early [...]", "Part 2 of 2 never arrived"), ("[...] Late", "Part 1 of 2 never arrived")]
+
+
+def test_parts_sent_to_a_number_of_no_location_are_not_swept_again_and_again(world, group4):
+    event_id, _ = inbound.record_event("inbound", {
+        "msisdn": CARLA, "to": "15125550999", "messageId": "nobody-1", "text": "Hi", "concat": "true",
+        "concat-ref": "5", "concat-part": "1", "concat-total": "2"})
+    inbound.process_event(event_id)
+    age_events(seconds=601)
+    assert InboundLoop().run_once() == 0
+    assert inbound_messages() == []
