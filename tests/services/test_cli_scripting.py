@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
@@ -61,6 +62,16 @@ def test_r13_r10_send_refuses_with_the_reason(run, world):
 
 def test_r9_there_is_no_command_to_change_members_or_the_number():
     commands = {" ".join(words) for words in cli.COMMANDS}
+    # `numbers ...` gives provider numbers to locations; none takes a group, and `numbers unassign`
+    # refuses a number a group uses (tests/services/test_provider_numbers.py).
+    owner = {c for c in commands if c.startswith("numbers ")}
+    assert owner == {"numbers sync", "numbers list", "numbers assign", "numbers unassign"}
+    for words, command in cli.COMMANDS.items():
+        if words[0] == "numbers" and command.arguments:
+            parser = argparse.ArgumentParser()
+            command.arguments(parser)
+            assert not [a.dest for a in parser._actions if "group" in a.dest], words
+    commands -= owner
     assert not {c for c in commands if any(w in c for w in ("member", "participant", "number", "edit"))}
 
 
