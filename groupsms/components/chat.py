@@ -116,9 +116,12 @@ def bubble(m: MessageView, locked: bool, now: datetime) -> Bubble:
 
 def delivery_row(d: DeliveryView) -> DeliveryRow:
     label = STATUS_LABELS.get(d.status, d.status.capitalize())
+    error = d.error or ""
+    if d.parts and d.parts not in error:  # a long SMS only partly accepted: "2 of 3 parts accepted"
+        error = f"{d.parts}; {error}" if error else d.parts
     return DeliveryRow(
-        d.participant, d.display, label, STATUS_TONES.get(d.status, "gray"), d.error or "",
-        f"{d.participant}, {d.display}: {label}" + (f" ({d.error})" if d.error else ""),
+        d.participant, d.display, label, STATUS_TONES.get(d.status, "gray"), error,
+        f"{d.participant}, {d.display}: {label}" + (f" ({error})" if error else ""),
     )
 
 

@@ -123,3 +123,15 @@ def test_receipt_for_an_unconfirmed_delivery_settles_it(world, group2):
     receipt(d, "late-part", "delivered")
     d = reload(d)
     assert (d.status, d.provider_message_ids, d.error_text) == ("delivered", "late-part", None)
+
+
+def test_participant_status_says_how_many_parts_went_out():
+    from datetime import UTC, datetime
+
+    from groupsms.components.chat import delivery_row
+    from groupsms.services.messages import DeliveryView
+
+    row = delivery_row(DeliveryView("Carla", "(512) 555-0111", "failed", "12 Message Too Long",
+                                    datetime.now(UTC), "2 of 3 parts accepted"))
+    assert row.error == "2 of 3 parts accepted; 12 Message Too Long"
+    assert "2 of 3 parts accepted" in row.label
