@@ -242,33 +242,32 @@ def message_deliveries(actor: Actor | None, message_id: Any) -> list[DeliveryVie
 # group on that number holding the sender (locked ones too: it may have been meant for one of them)
 # may read or route it. Anyone else who may use the number learns only that replies wait for an admin.
 
-def _candidates(s: Session, message: Message) -> list[int]:
-    """The active groups on the message's number that hold its sender: where it may be routed."""
-    return sorted(s.exec(
-        select(Group.id).join(Participant, Participant.group_id == Group.id).where(
-            Group.business_number_id == message.business_number_id,
-            active_group_clause(), Participant.e164 == message.from_e164,
-        ).distinct()
-    ).all())
-
-
-def _may_route(s: Session, user: User, message: Message) -> bool:
-    """The user sees every group on the message's number that holds its sender, and there is one
-    to route it to."""
-    holding = set(s.exec(
-        select(Group.id).join(Participant, Participant.group_id == Group.id).where(
-            Group.business_number_id == message.business_number_id,
-            Group.location_id == message.location_id, Participant.e164 == message.from_e164,
-        )
-    ).all())
-    if not holding:
-        return False
-    if scopes.has_full_data_access(user):
-        return True
-    visible = set(s.exec(
-        select(Group.id).where(Group.id.in_(holding), scopes.group_visibility_clause(user))
-    ).all())
-    return visible == holding
+def _routability(s: Session, user: User, rows: list[tuple[Message, BusinessNumber]]) -> dict[int, tuple[int, ...] | None]:
+    """Message id → the active groups it may be routed to when the user may read it, None when
+    they may not: they must see every group on the message's number that holds its sender. () when
+    no such group is active any more (nobody can route it). A fixed number of queries however many
+    messages wait."""
+    if not rows:
+        return {}
+    holding: dict[tuple[int, str], set[int]] = {}
+    for gid, number_id, e164 in s.exec(
+        select(Group.id, Group.business_number_id, Participant.e164)
+        .join(Participant, Participant.group_id == Group.id)
+        .where(Group.location_id == user.location_id,
+               Group.business_number_id.in_(sorted({m.business_number_id for m, _ in rows})),
+               Participant.e164.in_(sorted({m.from_e164 for m, _ in rows if m.from_e164})))
+    ):
+        holding.setdefault((number_id, e164), set()).add(gid)
+    every = set().union(*holding.values()) if holding else set()
+    visible = every if scopes.has_full_data_access(user) else set(s.exec(
+        select(Group.id).where(Group.id.in_(sorted(every)), scopes.group_visibility_clause(user))).all())
+    active = set(s.exec(select(Group.id).where(Group.id.in_(sorted(every)), active_group_clause())).all()) if every else set()
+    out: dict[int, tuple[int, ...] | None] = {}
+    for m, _ in rows:
+        groups_holding = holding.get((m.business_number_id, m.from_e164), set())
+        candidates = tuple(sorted(groups_holding & active))
+        out[m.id] = candidates if groups_holding and groups_holding <= visible else None
+    return out
 
 
 def _waiting(s: Session, user: User, limit: int | None = None) -> list[tuple[Message, BusinessNumber]]:
@@ -305,11 +304,13 @@ def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         wanted = clean_limit(limit)
-        rows = [(m, n) for m, n in _waiting(s, user, _ROUTING_SCAN) if _may_route(s, user, m)][:wanted]
+        rows = _waiting(s, user, _ROUTING_SCAN)
+        routable = _routability(s, user, rows)
+        rows = [(m, n) for m, n in rows if routable[m.id]][:wanted]
         names = _sender_names(s, user, {m.from_e164 for m, _ in rows})
         return [
             RoutingItem(m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
-                        m.body, m.created_at, tuple(_candidates(s, m)))
+                        m.body, m.created_at, routable[m.id])
             for m, n in rows
         ]
 
@@ -320,7 +321,8 @@ def count_needs_routing_for_others(actor: Actor | None) -> int:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
-        return sum(1 for m, _ in _waiting(s, user, _ROUTING_SCAN) if not _may_route(s, user, m))
+        return sum(1 for candidates in _routability(s, user, _waiting(s, user, _ROUTING_SCAN)).values()
+                   if candidates is None)
 
 
 def assign_inbound(actor: Actor | None, message_id: Any, group_id: Any) -> None:
@@ -336,10 +338,11 @@ def assign_inbound(actor: Actor | None, message_id: Any, group_id: Any) -> None:
                 Message.location_id == user.location_id, scopes.number_access_clause(user),
             ).with_for_update()
         ).first()
-        if message is None or not _may_route(s, user, message):
+        candidates = _routability(s, user, [(message, None)]).get(message.id) if message else None
+        if not candidates:
             raise NotFound("Message")
         group = access_group(s, user, group_id)
-        if group.id not in _candidates(s, message):
+        if group.id not in candidates:
             raise ValidationError("That group does not have this sender on this number", "group")
         relay.attach_and_relay(s, group, message)
         audit(s, user, "message.routed", "message", message.id, group=group.id)
