@@ -188,6 +188,11 @@ class SecurityHeaders:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
                 headers += common
                 ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
+                if message.get("status") == 304:
+                    # The browser merges a 304's headers into the page it cached: a CSP here would
+                    # replace that page's own (which already matches the unchanged body).
+                    await send({**message, "headers": headers})
+                    return
                 if ctype.startswith(b"text/html"):
                     start = {**message, "headers": headers}
                     return  # held until the body is complete and hashed

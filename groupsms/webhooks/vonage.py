@@ -90,6 +90,8 @@ NO_SECRET = "VONAGE_SIGNATURE_SECRET is not set, so webhooks cannot be verified"
 
 
 async def _handle(request: Request, kind: str) -> PlainTextResponse:
+    if request.method not in ("GET", "POST"):  # Starlette adds HEAD to GET routes; Vonage never sends it
+        return PlainTextResponse("Method not allowed: use GET or POST", status_code=405)
     settings = config.load()
     secret = settings.vonage_signature_secret
     if not secret and not settings.allow_unsigned_webhooks:

@@ -31,6 +31,12 @@ async def gz_page(request):
     return Response(gzip.compress(PAGE), media_type="text/html", headers={"content-encoding": "gzip"})
 
 
+async def etag_page(request):
+    if request.headers.get("if-none-match") == '"v1"':
+        return Response(status_code=304, headers={"etag": '"v1"'})
+    return HTMLResponse(PAGE, headers={"etag": '"v1"'})
+
+
 async def text(request):
     return PlainTextResponse("ok")
 
@@ -49,7 +55,7 @@ def make_client(monkeypatch):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr("groupsms.headers._app_urls", lambda: [v for k, v in env.items() if k.startswith("REFLEX_")])
-        app = Starlette(routes=[Route("/login", page), Route("/gz", gz_page), Route("/webhooks/x", text),
+        app = Starlette(routes=[Route("/login", page), Route("/gz", gz_page), Route("/etag", etag_page), Route("/webhooks/x", text),
                                 WebSocketRoute("/_event", ws)])
         return TestClient(SecurityHeaders(app), base_url="http://testserver")
     return make
@@ -90,6 +96,16 @@ def test_pages_sent_by_the_servers_pathsend_extension_are_hashed(tmp_path):
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     csp = dict(sent[0]["headers"])[b"content-security-policy"].decode()
     assert _sha(b"window.boot = 1;") in csp and "frame-ancestors 'none'" in csp
+
+
+def test_a_revalidated_page_keeps_the_csp_it_was_cached_with(make_client):
+    # A 304 carries no content type; a locked-down CSP on it would replace the cached page's policy.
+    client = make_client()
+    response = client.get("/etag")
+    again = client.get("/etag", headers={"if-none-match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert "content-security-policy" not in again.headers
+    assert again.headers["x-content-type-options"] == "nosniff"
 
 
 def test_an_injected_inline_script_is_not_in_the_policy():
