@@ -253,6 +253,10 @@ def handle_keyword(s: Session, number: BusinessNumber, message: Message) -> bool
     if keyword is None:
         return False
     sender, location_id = message.from_e164, number.location_id
+    # One keyword of the location at a time (PostgreSQL; SQLite writers queue anyway): two HELPs
+    # processed at once would both find no recent reply.
+    # NO KEY UPDATE, as the message just inserted holds a KEY SHARE lock on the same row.
+    s.exec(select(Location.id).where(Location.id == location_id).with_for_update(key_share=True)).one()
     may_reply = is_possible_sender(sender)
     if keyword == keywords.STOP:
         row, new = record_opt_out(s, location_id, sender, keywords.keyword_word(message.body))

@@ -226,6 +226,16 @@ def test_ten_helps_get_one_reply(world, group4, fake, worker):
     assert len(fake.sent) == 1  # and none relayed
 
 
+def test_ten_helps_at_once_get_one_reply(world, group4, fake, worker):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(lambda i: sms_in(DAN[1:], "HELP", f"in-help-{i}"), range(10)))
+    drain(worker)
+    assert len(rows(Message, Message.from_e164 == DAN)) == 10
+    assert len(texts_to(fake, DAN)) == 1
+
+
 def test_start_replies_are_limited_per_window_too(world, group4, fake, worker):
     for i in range(4):
         sms_in(DAN[1:], "STOP", f"stop-{i}")
