@@ -6,7 +6,7 @@ own filters. Admins and users with full data access see the whole location.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, not_, or_, true
+from sqlalchemy import and_, exists, false, not_, or_, true
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -83,3 +83,17 @@ def sender_visible_clause(user: User, e164_column):
         or_(Contact.primary_phone == e164_column, Contact.secondary_phone == e164_column)
     )
     return visible.exists()
+
+
+def sender_in_hidden_group_clause(user: User, number_column, e164_column):
+    """Some group on the business number in `number_column` holds the phone number in
+    `e164_column` and is one the user may not see (R11): a text from that number may be about it."""
+    if has_full_data_access(user):
+        return false()
+    return (
+        select(Group.id)
+        .join(Participant, Participant.group_id == Group.id)
+        .where(Group.business_number_id == number_column, Participant.e164 == e164_column,
+               not_(group_visibility_clause(user)))
+        .exists()
+    )

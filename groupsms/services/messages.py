@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import not_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -352,8 +352,10 @@ def assign_inbound(actor: Actor | None, message_id: Any, group_id: Any) -> None:
 #
 # Who sees one: users who may use the business number it came to (R12) and may see its sender.
 # A sender held by a contact is seen by whoever may see that contact (R11); a number no contact
-# holds (a new lead, a stranger) is seen by users with full data access only, since an
-# assigned-only user sees nothing but their own contacts. STOP and HELP texts are not listed: they
+# holds (a new lead, a stranger; deleted contacts hold nothing) is seen by users with full data
+# access only, since an assigned-only user sees nothing but their own contacts. A sender who is in
+# groups on that number that are all locked (R10) is seen, as for "needs routing", only by users
+# who may see every one of those groups: the text may be about any of them. STOP and HELP texts are not listed: they
 # were answered automatically and are no conversation.
 
 def _other_texts_query(user: User):
@@ -367,7 +369,10 @@ def _other_texts_query(user: User):
         )
     )
     if not scopes.has_full_data_access(user):
-        query = query.where(scopes.sender_visible_clause(user, Message.from_e164))
+        query = query.where(
+            scopes.sender_visible_clause(user, Message.from_e164),
+            not_(scopes.sender_in_hidden_group_clause(user, Message.business_number_id, Message.from_e164)),
+        )
     return query
 
 

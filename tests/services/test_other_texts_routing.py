@@ -168,3 +168,18 @@ def test_other_text_ids_from_the_browser_are_checked(world, bad):
         messages.dismiss_other_text(world.actors["ada"], bad)
     with pytest.raises(NotFound, match="Message not found"):
         messages.get_other_text(world.actors["ada"], bad)
+
+
+def test_text_from_sender_only_in_locked_groups_is_hidden_from_user_who_cannot_see_them_all(world):
+    a = world.actors
+    twin = contacts.create_contact(a["ada"], "Carla Twin", "+15125550111", assigned_user_id=world.users["dana"])
+    groups.create_group(a["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+    groups.create_group(a["dana"], world.numbers["main"], [(twin, "primary"), (world.contacts["gus"], "primary")])
+    contacts.set_contact_dnd(a["ada"], world.contacts["dan"], True)  # both groups lock (R10)
+    contacts.set_contact_dnd(a["ada"], world.contacts["gus"], True)
+    mid = sms_in("15125550111", "The code for the lockbox is 4711", "in-locked-twin")
+    assert message(mid).routing == "unrouted"
+    assert messages.list_other_texts(a["bo"]) == []  # Carla is Bo's, but one of her groups is not
+    with pytest.raises(NotFound):
+        messages.dismiss_other_text(a["bo"], mid)
+    assert [i.message_id for i in messages.list_other_texts(a["dana"])] == [mid]
