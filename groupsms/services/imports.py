@@ -191,7 +191,9 @@ def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str
     return tuple(lines)
 
 
-def _import_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> tuple[str, Contact | None]:
+def _import_row(
+    s, user: User, row: list[str], positions, emails: dict[str, int], visible
+) -> tuple[str, Contact]:
     """Validate one row completely, then write it: ('created' | 'updated' | 'unchanged', the contact)."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
     primary = clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)

@@ -242,7 +242,9 @@ def message_deliveries(actor: Actor | None, message_id: Any) -> list[DeliveryVie
 # group on that number holding the sender (locked ones too: it may have been meant for one of them)
 # may read or route it. Anyone else who may use the number learns only that replies wait for an admin.
 
-def _routability(s: Session, user: User, rows: list[tuple[Message, BusinessNumber]]) -> dict[int, tuple[int, ...] | None]:
+def _routability(
+    s: Session, user: User, rows: list[tuple[Message, BusinessNumber | None]]
+) -> dict[int, tuple[int, ...] | None]:
     """Message id → the active groups it may be routed to when the user may read it, None when
     they may not: they must see every group on the message's number that holds its sender. () when
     no such group is active any more (nobody can route it). A fixed number of queries however many
@@ -261,7 +263,8 @@ def _routability(s: Session, user: User, rows: list[tuple[Message, BusinessNumbe
     every = set().union(*holding.values()) if holding else set()
     visible = every if scopes.has_full_data_access(user) else set(s.exec(
         select(Group.id).where(Group.id.in_(sorted(every)), scopes.group_visibility_clause(user))).all())
-    active = set(s.exec(select(Group.id).where(Group.id.in_(sorted(every)), active_group_clause())).all()) if every else set()
+    active = set(s.exec(
+        select(Group.id).where(Group.id.in_(sorted(every)), active_group_clause())).all()) if every else set()
     out: dict[int, tuple[int, ...] | None] = {}
     for m, _ in rows:
         groups_holding = holding.get((m.business_number_id, m.from_e164), set())
@@ -420,7 +423,9 @@ def list_other_texts(actor: Actor | None, limit: Any = 50) -> list[OtherText]:
         return _other_views(s, user, rows)
 
 
-def _access_other_text(s: Session, user: User, message_id: Any, *, for_update: bool = False) -> tuple[Message, BusinessNumber]:
+def _access_other_text(
+    s: Session, user: User, message_id: Any, *, for_update: bool = False
+) -> tuple[Message, BusinessNumber]:
     query = _other_texts_query(user).where(Message.id == clean_id(message_id, "Message"))
     row = s.exec(query.with_for_update(of=Message) if for_update else query).first()
     if row is None or _is_keyword(row[0].body):
