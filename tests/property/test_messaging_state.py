@@ -348,17 +348,19 @@ class MessagingMachine(RuleBasedStateMachine):
             deliveries = list(s.exec(select(Delivery)))
             inbound_relayed = s.exec(select(Message).join(Delivery, Delivery.message_id == Message.id).where(
                 Message.direction == "inbound")).all()
-            directions = dict(s.exec(select(Message.id, Message.direction)).all())
+            # relays ("inbound"), automatic answers ("system") and typed sends ("outbound")
+            kinds = {mid: "system" if routing == "system" else direction
+                     for mid, direction, routing in s.exec(select(Message.id, Message.direction, Message.routing))}
         sent = Counter(r.client_ref for r in self.fake.sent)
         # Each delivery is sent at most once (the fake provider accepts every send).
         assert not [ref for ref, n in sent.items() if n > 1], "a delivery was sent twice"
-        # In order per (business number, recipient): replies among themselves, typed sends among
-        # themselves (replies and automatic answers may go ahead of typed sends in a backlog).
+        # In order per (business number, recipient): relays among themselves, typed sends among
+        # themselves (relays and automatic answers may go ahead of typed sends in a backlog).
         message_of = {f"d{d.id}": d.message_id for d in deliveries}
         last: dict[tuple, int] = {}
         for r in self.fake.sent:
             mid = message_of[r.client_ref]
-            lane = (r.from_e164, r.to_e164, directions[mid])
+            lane = (r.from_e164, r.to_e164, kinds[mid])
             assert mid >= last.get(lane, 0), f"out of order on {lane}: {mid} after {last[lane]}"
             last[lane] = mid
         # One confirmation per opt-out.
