@@ -76,11 +76,28 @@ def send_done_js(restore: str = "") -> str:
     return f"window.__groupsmsSendDone && window.__groupsmsSendDone({json.dumps(restore)})"
 
 
+MAX_DRAFT = 2000  # longer than 10 UCS-2 segments can ever be: the service refuses it anyway
+
+
+def send_problem(text: str, key: Any) -> str:
+    """Why the page does not even ask the service to send this compose ("" when it may)."""
+    if len(text) > MAX_DRAFT:
+        return f"Message is too long (max {MAX_SEGMENTS} segments)"
+    problem = check_message_text(text.strip())
+    if problem:
+        return problem
+    if not isinstance(key, str) or not key:  # a form without its compose key: never guess one
+        return "This page is out of date. Please reload it to send."
+    return ""
+
+
 def counter_text(text: str) -> tuple[str, str]:
     """The composer's counter and, when the text cannot be sent, why (E5's hard limit).
 
     It counts what each recipient gets: the smart-encoded text (a typed send has no name prefix).
     """
+    if len(text) > MAX_DRAFT:
+        return f"{len(text)} characters", f"Message is too long (max {MAX_SEGMENTS} segments)"
     sent = smart_encode(text)
     info = count_segments(sent)
     chars = f"{info.characters} character" + ("" if info.characters == 1 else "s")

@@ -21,7 +21,6 @@ from groupsms.components import chat, chat_panels, composer
 from groupsms.components.chat import Bubble, DeliveryRow
 from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
-from groupsms.domain.segments import MAX_SEGMENTS, check_message_text
 from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
 from groupsms.pages import Page, live
 from groupsms.pages.session import LOGIN_ROUTE, SessionState
@@ -35,7 +34,6 @@ ROUTE = "/groups/[group_id]"
 PAGE_SIZE = 30  # messages per page (list_messages' default)
 MAX_SHOWN = 300  # earlier pages a user loaded stay, up to this many messages
 MAX_SEARCH = 100
-MAX_DRAFT = 2000  # longer than 10 UCS-2 segments can ever be: the service refuses it anyway
 _ROUTE_ID = re.compile(r"^/groups/(\d{1,12})/?$")
 _GENERIC_ERROR = "Something went wrong. Please try again."
 
@@ -342,10 +340,6 @@ class GroupChatState(SessionState):
         if await self._actor_or_leave() is None:
             return
         text = value if isinstance(value, str) else ""
-        if len(text) > MAX_DRAFT:
-            self.counter = f"{len(text)} characters"
-            self.draft_problem = f"Message is too long (max {MAX_SEGMENTS} segments)"
-            return
         self.counter, self.draft_problem = composer.counter_text(text)
         if self.send_error and text:
             self.send_error = ""
@@ -372,17 +366,9 @@ class GroupChatState(SessionState):
         text, key = form_data.get("message"), form_data.get(composer.COMPOSE_KEY_NAME)
         if not isinstance(text, str) or not text.strip():
             return  # Enter in an empty box does nothing
-        if len(text) > MAX_DRAFT:
-            self.send_error = f"Message is too long (max {MAX_SEGMENTS} segments)"
-            yield text
-            return
-        problem = check_message_text(text.strip())
+        problem = composer.send_problem(text, key)
         if problem:
             self.send_error = problem
-            yield text
-            return
-        if not isinstance(key, str) or not key:  # a form without its compose key: never guess one
-            self.send_error = "This page is out of date. Please reload it to send."
             yield text
             return
         self.sending, self.send_error = True, ""
@@ -393,15 +379,11 @@ class GroupChatState(SessionState):
         except NotFound:
             self._not_found()
             return
-        except GroupsmsError as exc:
-            self.sending, self.send_error = False, str(exc)
-            self.counter, self.draft_problem = composer.counter_text(text)
-            yield text
-            return
-        except Exception:
-            logger.exception("sending in group %s failed", self.chat_id)
-            # Unknown outcome: the key stays, so sending the text again cannot send it twice.
-            self.sending, self.send_error = False, "The message could not be sent. Please try again."
+        except Exception as exc:  # not sent (or, unexpected, unknown: the key stays, a resend is safe)
+            if not isinstance(exc, GroupsmsError):
+                logger.exception("sending in group %s failed", self.chat_id)
+            self.sending, self.send_error = False, (
+                str(exc) if isinstance(exc, GroupsmsError) else "The message could not be sent. Please try again.")
             self.counter, self.draft_problem = composer.counter_text(text)
             yield text
             return
