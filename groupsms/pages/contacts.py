@@ -25,7 +25,7 @@ from groupsms.components.contact_dialogs import (
 from groupsms.components.forms import call_service, form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import contacts, imports, users
 
 _MAX_SEARCH = 100
@@ -68,10 +68,8 @@ class ContactsState(SessionState):
     import_warnings: list[str] = []
 
     @rx.event
-    async def load(self):
-        actor = await self._signed_in()
-        if actor is None:
-            return self._to_login()
+    @signed_in(shell=True)
+    async def load(self, actor):
         self.error = self.notice = ""
         self.warnings = []
         return await self._refresh(actor, with_users=True)
@@ -104,10 +102,8 @@ class ContactsState(SessionState):
         return None
 
     @rx.event
-    async def set_search(self, value):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def set_search(self, actor, value):
         if not isinstance(value, str):
             return None
         self.search = value[:_MAX_SEARCH]
@@ -116,16 +112,14 @@ class ContactsState(SessionState):
     # -- create / edit ------------------------------------------------------------------------
 
     @rx.event
-    async def open_new(self):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def open_new(self, actor):
         self._fill_editor(0, "", "", "", "", False)
         return None
 
     @rx.event
-    async def open_edit(self, contact_id):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def open_edit(self, actor, contact_id):
         row = self._row_by_id(contact_id)
         if row is None:
             self.error = "Contact not found"
@@ -148,24 +142,22 @@ class ContactsState(SessionState):
         return next((r for r in self.rows if r.id == cid), None) if cid else None
 
     @rx.event
-    async def set_editor_dnd(self, value):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def set_editor_dnd(self, actor, value):
         if isinstance(value, bool):
             self.editor_dnd = value
         return None
 
     @rx.event
-    async def close_editor(self, is_open=False):
+    @signed_in
+    async def close_editor(self, actor, is_open=False):
         if is_open is not True:
             self.editor_open = False
         return None
 
     @rx.event
-    async def save_contact(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def save_contact(self, actor, form_data):
         name = form_text(form_data, "name", MAX_NAME)
         primary = form_text(form_data, "primary_phone", MAX_PHONE)
         secondary = form_text(form_data, "secondary_phone", MAX_PHONE)
@@ -200,18 +192,15 @@ class ContactsState(SessionState):
     # -- delete and DND -------------------------------------------------------------------------
 
     @rx.event
-    async def ask_delete(self, contact_id):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def ask_delete(self, actor, contact_id):
         self._ask("delete", contact_id)
         return None
 
     @rx.event
-    async def set_dnd(self, contact_id, value):
+    @signed_in
+    async def set_dnd(self, actor, contact_id, value):
         """The DND switch of a row: turning it off happens at once, turning it on asks first."""
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
         if not isinstance(value, bool):
             return None
         if value:
@@ -230,16 +219,15 @@ class ContactsState(SessionState):
         self.confirm_open = True
 
     @rx.event
-    async def cancel_confirm(self, is_open=False):
+    @signed_in
+    async def cancel_confirm(self, actor, is_open=False):
         if is_open is not True:
             self.confirm_open = False
         return None
 
     @rx.event
-    async def confirm(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def confirm(self, actor):
         if not self.confirm_open:
             return None
         kind, cid, name = self.confirm_kind, self.confirm_id, self.confirm_name
@@ -280,25 +268,23 @@ class ContactsState(SessionState):
     # -- CSV import -------------------------------------------------------------------------------
 
     @rx.event
-    async def open_import(self):
-        if await self._actor() is None:
-            return self._to_login()
+    @signed_in
+    async def open_import(self, actor):
         self.import_error, self.import_summary, self.import_errors = "", "", []
         self.import_warnings = []
         self.import_open = True
         return None
 
     @rx.event
-    async def close_import(self, is_open=False):
+    @signed_in
+    async def close_import(self, actor, is_open=False):
         if is_open is not True:
             self.import_open = False
         return None
 
     @rx.event
-    async def import_csv(self, form_data):
-        actor = await self._actor()
-        if actor is None:
-            return self._to_login()
+    @signed_in
+    async def import_csv(self, actor, form_data):
         text = form_text(form_data, "csv", _MAX_CSV_CHARS)
         self.import_summary, self.import_errors = "", []
         self.import_warnings = []
