@@ -176,3 +176,10 @@ def test_a_nul_character_is_a_bad_request_not_a_database_error(client):
     response = client.post("/webhooks/vonage/inbound", json=signed(inbound("m-\x00nul")))
     assert response.status_code == 400 and "NUL" in response.text
     assert stored() == 0
+
+
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(client):
+    response = client.post("/webhooks/vonage/inbound", content=b"[" * 50_000,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "not JSON" in response.text
+    assert stored() == 0
