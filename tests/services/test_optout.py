@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from groupsms import db
+from groupsms import db, loadfile
 from groupsms.errors import ValidationError
 from groupsms.messaging import optout
 from groupsms.messaging.fake_gateway import FakeGateway
@@ -194,6 +194,9 @@ def test_staff_cannot_lift_opt_out_made_by_text(world, group4, fake, worker):
     contacts.set_contact_dnd(bo, world.contacts["dan"], False)
     imports.import_contacts_csv(ada, "name,primary_phone,dnd\nDan Buyer,(512) 555-0112,no\n")
     contacts.update_contact(bo, world.contacts["dan"], name="Dan B. Buyer")
+    loadfile.load_data({"locations": [{"ref": "acme", "name": "Acme Realty", "contacts": [
+        {"ref": "dan", "name": "Dan Buyer", "primary_phone": "+15125550112", "dnd": False}]}]}, "acme.json",
+        provision=True)
     assert opted_out(acme, DAN)
     assert contacts.get_contact(bo, world.contacts["dan"]).primary_opted_out.startswith("Opted out by text on ")
     with pytest.raises(ValidationError, match="Opted out by text on"):
