@@ -15,6 +15,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 
+_EPSILON = 1e-9
+
+
 class RateLimiter(Protocol):
     def acquire(self) -> None:
         """Block until one send is allowed."""
@@ -51,8 +54,8 @@ class LocalRateLimiter:
             now = self._clock()
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
             self._last = now
-            if self._tokens >= 1:
-                self._tokens -= 1
+            if self._tokens >= 1 - _EPSILON:  # float rounding must not leave a waiter spinning
+                self._tokens = max(0.0, self._tokens - 1)
                 return 0.0
             return (1 - self._tokens) / self.rate
 
@@ -79,7 +82,7 @@ local at = tonumber(state[2]) or now
 if now < at then now = at end
 tokens = math.min(capacity, tokens + (now - at) * rate)
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+if tokens >= 1 - 1e-9 then tokens = math.max(0, tokens - 1) else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('EXPIRE', KEYS[1], 60)
 return tostring(wait)
