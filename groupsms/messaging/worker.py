@@ -52,17 +52,22 @@ AMBIGUOUS_WAIT_SECONDS = 30.0
 MAX_AMBIGUOUS_SENDS = 2
 
 
-def retry_budget_from_env() -> float:
-    raw = os.environ.get("GROUPSMS_RETRY_BUDGET", "")
+def _seconds_from_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
     if not raw.strip():
-        return RETRY_BUDGET_SECONDS
+        return default
     try:
-        budget = float(raw)
+        seconds = float(raw)
     except ValueError:
-        raise ValueError(f"GROUPSMS_RETRY_BUDGET must be a number of seconds, got {raw!r}") from None
-    if budget <= 0:
-        raise ValueError(f"GROUPSMS_RETRY_BUDGET must be positive, got {raw!r}")
-    return budget
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return seconds
+
+
+def retry_budget_from_env() -> float:
+    """GROUPSMS_RETRY_BUDGET: how long (seconds) a delivery is retried after it was queued."""
+    return _seconds_from_env("GROUPSMS_RETRY_BUDGET", RETRY_BUDGET_SECONDS)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -83,7 +88,7 @@ class Worker:
         retry_budget: float | None = None,
         backoff_base: float = 2.0,
         backoff_cap: float = BACKOFF_CAP_SECONDS,
-        ambiguous_wait: float = AMBIGUOUS_WAIT_SECONDS,
+        ambiguous_wait: float | None = None,
         name: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
@@ -96,7 +101,8 @@ class Worker:
         self.retry_budget = timedelta(seconds=retry_budget or retry_budget_from_env())
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.ambiguous_wait = ambiguous_wait
+        self.ambiguous_wait = ambiguous_wait if ambiguous_wait is not None else _seconds_from_env(
+            "GROUPSMS_AMBIGUOUS_WAIT", AMBIGUOUS_WAIT_SECONDS)
         self.clock = clock
         self._rng = rng or random.Random()
         self.name = (name or f"worker-{os.getpid()}")[:40] + "-" + uuid.uuid4().hex[:8]

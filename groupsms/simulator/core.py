@@ -9,6 +9,7 @@ Faults can be injected to test the gateway and the outbox: see `inject`.
 
 from __future__ import annotations
 
+import random
 import secrets
 import shutil
 import tempfile
@@ -72,6 +73,8 @@ class Simulator(SmsApi):
         webhook_method: str = DEFAULT_WEBHOOK_METHOD,
         dlr_delay: float = 0.0,
         fault_hold: float = 12.0,
+        webhook_retry_for: float = 0.0,
+        webhook_retry_delay: float = 1.0,
         price_per_part: str = "0.00750000",
         balance: str = "10.00000000",
         network: str = "310260",
@@ -109,6 +112,10 @@ class Simulator(SmsApi):
         self._next_id = 0
         self._concat_ref = secrets.randbelow(255)
         self._faults: deque[tuple[str, float | None]] = deque()
+        # Random faults (inject_randomly): probability, kinds, hold, and the dice.
+        self._random_faults: tuple[float, tuple[str, ...], float | None] | None = None
+        self._dice = random.Random()
+        self._request_fault = threading.local()  # a random post-read fault chosen for this request
         self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._inboxes: dict[str, list[ReceivedSms]] = defaultdict(list)
         self._sent_by_handset: dict[str, list[SentSms]] = defaultdict(list)
@@ -117,6 +124,9 @@ class Simulator(SmsApi):
         self._stats = self._zero_stats()
 
         self._sender = WebhookSender(webhook_method, self.signature_secret, signature_method)
+        # Vonage retries a webhook the app did not answer 2xx (for up to 24 hours); 0: never.
+        self.webhook_retry_for = webhook_retry_for
+        self.webhook_retry_delay = webhook_retry_delay
         self._stop = threading.Event()
         self._dispatcher: WebhookDispatcher | None = None
         self._server: SimulatorHTTPServer | None = None
@@ -140,7 +150,8 @@ class Simulator(SmsApi):
                 shutil.rmtree(self._temp_dir, ignore_errors=True)
                 self._temp_dir = None
             raise
-        self._dispatcher = WebhookDispatcher(self._sender, self._webhook_sent, self._stop)
+        self._dispatcher = WebhookDispatcher(self._sender, self._webhook_sent, self._stop,
+                                             retry_for=self.webhook_retry_for, retry_delay=self.webhook_retry_delay)
         self._dispatcher.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -236,20 +247,60 @@ class Simulator(SmsApi):
         with self._lock:
             self._faults.extend([(kind, hold)] * count)
 
+    def inject_randomly(self, probability: float, kinds: list[str] | tuple[str, ...] = (), *,
+                        hold: float | None = None, seed: int | None = None) -> None:
+        """Fail each send request with `probability` (0 turns it off), in one of `kinds` picked at
+        random (see `inject` for what each does). Queued `inject` faults still come first."""
+        if not 0 <= probability <= 1:
+            raise ValueError("probability must be between 0 and 1")
+        for kind in kinds:
+            if kind not in PRE_READ_FAULTS + POST_READ_FAULTS and not HTTP_FAULT.fullmatch(kind):
+                raise ValueError(f"unknown fault {kind!r}")
+        if probability and not kinds:
+            raise ValueError("name the kinds of fault to inject")
+        with self._lock:
+            self._random_faults = (probability, tuple(kinds), hold) if probability else None
+            if seed is not None:
+                self._dice.seed(seed)
+
+    def _roll_fault(self) -> tuple[str, float | None] | None:
+        with self._lock:
+            if self._random_faults is None:
+                return None
+            probability, kinds, hold = self._random_faults
+            if self._dice.random() >= probability:
+                return None
+            return self._dice.choice(kinds), hold
+
     def pending_faults(self) -> list[str]:
         with self._lock:
             return [kind for kind, _ in self._faults]
 
     def take_pre_read_fault(self) -> bool:
+        """Called once per request, before it is read: whether to drop the connection now."""
+        self._request_fault.fault = None
         with self._lock:
-            if self._faults and self._faults[0][0] in PRE_READ_FAULTS:
-                kind, _ = self._faults.popleft()
-                self._count_fault(kind)
+            if self._faults:
+                if self._faults[0][0] in PRE_READ_FAULTS:
+                    kind, _ = self._faults.popleft()
+                    self._count_fault(kind)
+                    return True
+                return False
+            rolled = self._roll_fault()
+            if rolled is None:
+                return False
+            if rolled[0] in PRE_READ_FAULTS:
+                self._count_fault(rolled[0])
                 return True
+            self._request_fault.fault = rolled  # applied once the request is read
             return False
 
     def _take_post_read_fault(self) -> tuple[str, float | None] | None:
+        rolled, self._request_fault.fault = getattr(self._request_fault, "fault", None), None
         with self._lock:
+            if rolled is not None:
+                self._count_fault(rolled[0])
+                return rolled
             if self._faults and self._faults[0][0] not in PRE_READ_FAULTS:
                 fault = self._faults.popleft()
                 self._count_fault(fault[0])
@@ -270,6 +321,16 @@ class Simulator(SmsApi):
         """Every number that received or sent something."""
         with self._lock:
             return sorted(set(self._inboxes) | set(self._sent_by_handset))
+
+    def accepted_by_client_ref(self) -> dict[str, int]:
+        """How many times the provider accepted (and delivered to a handset) each client-ref."""
+        with self._lock:
+            counts: dict[str, int] = defaultdict(int)
+            for inbox in self._inboxes.values():
+                for sms in inbox:
+                    if sms.client_ref is not None:
+                        counts[sms.client_ref] += 1
+            return dict(counts)
 
     def sent_from(self, e164: str) -> list[SentSms]:
         with self._lock:
@@ -296,6 +357,7 @@ class Simulator(SmsApi):
             self._dispatcher.wait_idle(5.0)
         with self._lock:
             self._faults.clear()
+            self._random_faults = None
             self._windows.clear()
             self._inboxes.clear()
             self._sent_by_handset.clear()

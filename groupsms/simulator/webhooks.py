@@ -92,8 +92,11 @@ class WebhookSender:
 class WebhookDispatcher:
     """A background thread that sends queued webhooks (delivery receipts) in order, after a delay."""
 
-    def __init__(self, sender: WebhookSender, on_sent, stop: threading.Event) -> None:
+    def __init__(self, sender: WebhookSender, on_sent, stop: threading.Event, *,
+                 retry_for: float = 0.0, retry_delay: float = 1.0) -> None:
         self._sender = sender
+        self._retry_for = retry_for  # seconds after the first try during which a failed one is retried
+        self._retry_delay = retry_delay
         self._on_sent = on_sent
         self._stop = stop
         self._queue: queue.Queue = queue.Queue()
@@ -107,7 +110,8 @@ class WebhookDispatcher:
     def submit(self, kind: str, url: str, params: dict[str, str], delay: float) -> None:
         with self._idle:
             self._pending += 1
-        self._queue.put((time.monotonic() + delay, kind, url, params))
+        due = time.monotonic() + delay
+        self._queue.put((due, kind, url, params, due + self._retry_for))
 
     @property
     def pending(self) -> int:
@@ -128,14 +132,21 @@ class WebhookDispatcher:
             job = self._queue.get()
             if job is None:
                 return
-            due, kind, url, params = job
+            due, kind, url, params, give_up_at = job
+            retried = False
             try:
                 if self._stop.wait(max(0.0, due - time.monotonic())):
                     continue  # stopping: drop what is left
-                self._on_sent(self._sender.send(kind, url, self._sender.signed(params)))
+                record = self._sender.send(kind, url, self._sender.signed(params))
+                self._on_sent(record)
+                if not record.ok and time.monotonic() + self._retry_delay <= give_up_at:
+                    # Like Vonage: try again later (behind what is queued; receipts may then reorder).
+                    self._queue.put((time.monotonic() + self._retry_delay, kind, url, params, give_up_at))
+                    retried = True
             except Exception:  # never let one bad webhook kill the thread
                 log.exception("simulator webhook failed")
             finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+                if not retried:
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
