@@ -82,7 +82,8 @@ def normalise(body: str) -> list[str]:
     """The words of a message, upper-cased and folded to Latin letters, without invisible
     characters, accents, punctuation, symbols or spacing."""
     # NFKC folds full-width and styled letters ("ＳＴＯＰ", "𝐒𝐓𝐎𝐏"); NFD then splits accents off.
-    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", body or ""))
+    # Look-alikes are folded before too: NFKC turns some into other letters (lunate "Ϲ" into "Σ").
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", (body or "").translate(_FOLD)))
     kept = []
     for ch in text:
         category = unicodedata.category(ch)

@@ -181,3 +181,15 @@ def test_e1_a_disguised_keyword_next_to_another_word_is_not_a_keyword(data, word
     body = data.draw(disguised(word))
     text = f"{other} {body}" if first else f"{body} {other}"
     assert classify(text) is None, repr(text)
+
+
+def test_e1_every_single_look_alike_in_every_position_of_every_keyword() -> None:
+    """Exhaustive where the property test samples: each listed look-alike, alone, at each place."""
+    checked = 0
+    for word, kind in KEYWORDS.items():
+        for i, ch in enumerate(word):
+            for look in _LOOKS.get(ch, ""):
+                body = word[:i] + look + word[i + 1:]
+                assert classify(body) == kind, repr(body)
+                checked += 1
+    assert checked > 300
