@@ -29,7 +29,6 @@ from groupsms.models import (
     GroupRead,
     Message,
     Participant,
-    ProviderNumber,
     User,
     utcnow,
 )
@@ -43,6 +42,7 @@ from groupsms.services._base import (
     require,
 )
 from groupsms.services._dnd import active_group_clause, effective_lock, opted_out_notes
+from groupsms.services._eligibility import number_facts, participant_choice
 from groupsms.services.contacts import _search_clause
 
 __all__ = [
@@ -140,31 +140,6 @@ def picker_numbers(actor: Actor | None) -> list[NumberOption]:
         ]
 
 
-def _choice(contact: Contact, which: str, facts: _NumberFacts) -> rules.ParticipantChoice:
-    e164 = contact.phone(which)
-    return rules.ParticipantChoice(
-        contact_id=contact.id, which=which, name=contact.name, e164=e164,
-        dnd=contact.dnd_sms, deleted=contact.deleted_at is not None,
-        opted_out=facts.opted_out.get(e164), business_number=e164 in facts.business,
-    )
-
-
-@dataclass(frozen=True)
-class _NumberFacts:
-    opted_out: dict[str, str]  # E1: "Opted out by text on <date>" per number in the registry
-    business: frozenset[str]  # numbers the install texts from: never a participant
-
-
-def _number_facts(s: Session, location_id: int, contacts: list[Contact]) -> _NumberFacts:
-    e164s = {e for c in contacts for e in (c.primary_phone, c.secondary_phone) if e}
-    if not e164s:
-        return _NumberFacts({}, frozenset())
-    # Any location's, and any the provider account owns: a relay to one would text ourselves.
-    business = set(s.exec(select(BusinessNumber.e164).where(BusinessNumber.e164.in_(e164s))).all())
-    business |= set(s.exec(select(ProviderNumber.e164).where(ProviderNumber.e164.in_(e164s))).all())
-    return _NumberFacts(opted_out_notes(s, location_id, e164s), frozenset(business))
-
-
 def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[PickerOption]:
     """Every number of every contact the actor may see (R11); ineligible ones carry the reason (R3)."""
     with db.transaction() as s:
@@ -176,14 +151,14 @@ def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) ->
             query = query.where(_search_clause(text))
         options = []
         found = list(s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit))))
-        facts = _number_facts(s, user.location_id, found)
+        facts = number_facts(s, user.location_id, found)
         for contact in found:
             for which in rules.WHICH_NUMBERS:
                 e164 = contact.phone(which)
                 if e164:
                     options.append(PickerOption(
                         contact.id, which, contact.name, e164, format_display(e164),
-                        rules.ineligibility_reason(_choice(contact, which, facts)),
+                        rules.ineligibility_reason(participant_choice(contact, which, facts)),
                     ))
         return options
 
@@ -230,8 +205,8 @@ def _active_groups_on(s: Session, user: User, number_id: int, *, visible_only: b
 def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
     number = access_number(s, user, number_id)  # R12 (and R14): NotFound if not usable
     contacts = [(access_contact(s, user, cid), which) for cid, which in _clean_participants(participants)]
-    facts = _number_facts(s, user.location_id, [c for c, _ in contacts])
-    choices = [_choice(c, which, facts) for c, which in contacts]
+    facts = number_facts(s, user.location_id, [c for c, _ in contacts])
+    choices = [participant_choice(c, which, facts) for c, which in contacts]
     facts = rules.BusinessNumberFacts(number.e164, number.location_id == user.location_id, number.sms_capable)
     problems = tuple(FieldError(p.field, p.message, p.rule) for p in rules.check_group(facts, choices))
     e164s = [c.e164 for c in choices if c.e164]
