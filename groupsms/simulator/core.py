@@ -395,13 +395,15 @@ class Simulator(SmsApi):
         *,
         concat_parts: int = 1,
         part_order: list[int] | None = None,
+        retry_for: float = 0.0,
     ) -> list[str]:
         """A handset texts a business number: post it (signed) to the app's inbound webhook.
 
         Long text goes as concatenated parts (concat-ref/part/total), as does any text when
         `concat_parts` > 1. `part_order` (1-based part numbers) posts the parts out of order, as
-        networks sometimes deliver them. Returns the message ids in part order; raises WebhookError
-        when the app does not answer 2xx to every part.
+        networks sometimes deliver them. Each part the app does not answer 2xx is posted again (same
+        messageId, as Vonage retries) for up to `retry_for` seconds. Returns the message ids in part
+        order; raises WebhookError when the app does not answer 2xx to every part.
         """
         if not self._app_webhook_base:
             raise RuntimeError("set app_webhook_base to post inbound SMS")
@@ -438,8 +440,14 @@ class Simulator(SmsApi):
             if len(parts) > 1:
                 params.update({"concat": "true", "concat-ref": concat_ref,
                                "concat-total": str(len(parts)), "concat-part": str(number)})
-            record = self._sender.send(INBOUND, url, self._sender.signed(params, now=now))
-            self._webhook_sent(record)
+            give_up_at = time.monotonic() + retry_for
+            while True:
+                record = self._sender.send(INBOUND, url, self._sender.signed(params, now=now))
+                self._webhook_sent(record)
+                if record.ok or time.monotonic() + self.webhook_retry_delay > give_up_at:
+                    break
+                if self._stop.wait(self.webhook_retry_delay):
+                    break
             records.append(record)
         with self._changed:
             self._sent_by_handset[from_e164].append(SentSms(from_e164, to_e164, text, tuple(ids), now))
