@@ -55,10 +55,11 @@ STATUS_TONES = {
     "delivered": "green",
     "failed": "red",
     "partial": "amber",
+    "unconfirmed": "amber",
 }
 
 STATUS_LABELS = {"queued": "Queued", "sent": "Sent", "delivered": "Delivered", "failed": "Failed",
-                 "partial": "Partly failed"}
+                 "partial": "Partly failed", "unconfirmed": "Unconfirmed"}
 
 # -- what the page shows, already formatted (the page state holds these) ---------------------------
 

@@ -137,6 +137,8 @@ def aggregate(statuses: Iterable[str]) -> str:
         return PARTIAL
     if all(s == DELIVERED for s in counts):
         return DELIVERED
+    if any(s == UNCONFIRMED for s in counts):
+        return UNCONFIRMED  # nobody can say whether those recipients got it
     return SENT
 
 

@@ -116,7 +116,7 @@ def test_ambiguous_send_is_resent_once_then_unconfirmed(world, group4, clean_db)
         assert d.error_text.startswith("Unconfirmed: sent 2 times without an answer or a delivery receipt")
         assert "read timed out" in d.error_text
     with db.transaction() as s:
-        assert s.get(Message, mid).status != "queued"
+        assert s.get(Message, mid).status == "unconfirmed"
     worker.close()
 
 
