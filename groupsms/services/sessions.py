@@ -43,8 +43,7 @@ DEFAULT_IDLE_HOURS = 12.0
 HASH_WORKERS = 2
 MAX_WAITING_SIGN_INS = 64
 
-__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "idle_limit", "SignInThrottled",
-           "check_email_throttle"]
+__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "SignInThrottled"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class SignInBusy(AuthError):
         super().__init__("Too many sign-ins at once right now. Try again in a few seconds.")
 
 
-def idle_limit() -> timedelta:
+def _idle_limit() -> timedelta:
     """How long a session may go unused (GROUPSMS_SESSION_IDLE_HOURS, default 12)."""
     raw = os.environ.get("GROUPSMS_SESSION_IDLE_HOURS", "")
     if not raw.strip():
@@ -136,7 +135,7 @@ def _check_throttles(s: Session, email: str, client: str | None, now: datetime) 
     _enforce(s, EMAIL, now, LoginAttempt.email == email)
 
 
-def check_email_throttle(s: Session, email: str) -> None:
+def _check_email_throttle(s: Session, email: str) -> None:
     """The email's throttle alone (for checks of a password outside signing in)."""
     _enforce(s, EMAIL, utcnow(), LoginAttempt.email == email.lower())
 
@@ -221,7 +220,7 @@ def actor_for_token(token: object) -> Actor | None:
         row = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
         if row is None:
             return None
-        if row.expires_at <= now or now - row.last_seen_at > idle_limit():
+        if row.expires_at <= now or now - row.last_seen_at > _idle_limit():
             s.delete(row)  # gone for good: an idle session does not come back
             return None
         user = s.get(User, row.user_id)

@@ -197,7 +197,7 @@ def change_own_password(actor: Actor | None, current: Any, new: Any, keep_token:
     new = _check_password(new)
     with db.transaction() as s:
         me = acting_user(s, actor)
-        sessions.check_email_throttle(s, me.email)
+        sessions._check_email_throttle(s, me.email)  # shared with sign-in
         stored, email = me.password_hash, me.email
     if not verify_password(stored, current[:256]):
         with db.transaction() as s:

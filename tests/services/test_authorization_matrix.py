@@ -37,7 +37,7 @@ ACTOR_OF = {"admin": "ada", "full": "dana", "assigned": "bo", "other": "zed"}
 OK = "allow"
 
 # Entry points that run before anyone is signed in: they take credentials, not an actor.
-PUBLIC = {"sessions.sign_in", "sessions.actor_for_token"}
+PUBLIC = {"sessions.sign_in", "sessions.sign_in_async", "sessions.actor_for_token"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,10 @@ MATRIX: dict[str, Row] = {
     "users.set_user_password": Row(
         lambda w, a, g, x=None: users.set_user_password(a, w.users["bo"], "another-long-pw"),
         full=Forbidden, assigned=OK,
+    ),
+    "users.set_user_active": admins_only(lambda w, a, g, x=None: users.set_user_active(a, w.users["bo"], False)),
+    "users.change_own_password": everyone(
+        lambda w, a, g, x=None: users.change_own_password(a, "correct-horse-battery", "another-long-pw")
     ),
     "numbers.list_numbers": everyone(lambda w, a, g, x=None: numbers.list_numbers(a)),
     "numbers.set_number_label": admins_only(

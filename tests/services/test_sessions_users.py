@@ -601,7 +601,7 @@ def test_idle_session_ends(world, fast_passwords, monkeypatch):
     assert sessions.actor_for_token(token) is None
     assert sessions_of(world.users["bo"]) == []
     monkeypatch.delenv("GROUPSMS_SESSION_IDLE_HOURS")
-    assert sessions.idle_limit() == timedelta(hours=12)
+    assert sessions._idle_limit() == timedelta(hours=12)
 
 
 def test_session_last_seen_is_written_at_most_every_minute(world, fast_passwords, monkeypatch):
@@ -620,7 +620,7 @@ def test_session_last_seen_is_written_at_most_every_minute(world, fast_passwords
 def test_idle_hours_must_be_a_positive_number(monkeypatch, raw):
     monkeypatch.setenv("GROUPSMS_SESSION_IDLE_HOURS", raw)
     with pytest.raises(SystemExit, match="GROUPSMS_SESSION_IDLE_HOURS"):
-        sessions.idle_limit()
+        sessions._idle_limit()
 
 
 def test_deactivated_user_sessions_end_and_sign_in_refused(world, fast_passwords):
