@@ -168,7 +168,8 @@ def _send(client: TestClient, plan: Plan, params: dict):
         body, ctype, proper = json.dumps(list(params.items())).encode(), "application/json", False
     else:
         body, ctype, proper = plan.garbage, plan.content_type or "application/json", False
-    if plan.content_type is not None and plan.encoding != "garbage" and plan.content_type != ctype.split(";")[0]:
+    if (plan.content_type is not None and plan.encoding != "garbage"
+            and plan.content_type.split(";")[0] != ctype.split(";")[0]):
         ctype, proper = plan.content_type, False  # the wrong content type for this body
     if ctype:
         headers["content-type"] = ctype
