@@ -114,7 +114,7 @@ def test_faults_end_with_every_delivery_sent_or_failed_and_no_resend_after_accep
         thread.join(timeout=15)
     assert len(rows) == 20
     for d in rows:
-        assert d.status in ("sent", "delivered") or (d.status == "failed" and d.error_text), d
+        assert d.status in ("sent", "delivered") or (d.status in ("failed", "unconfirmed") and d.error_text), d
     accepted = Counter(r.params.get("client-ref") for r in sim.requests() if r.statuses and r.statuses[0] == "0"
                        or r.fault in ("drop_after_read", "timeout"))
     resent = {ref: n for ref, n in accepted.items() if n > 1}
@@ -122,7 +122,8 @@ def test_faults_end_with_every_delivery_sent_or_failed_and_no_resend_after_accep
     print(f"\n[faults] injected {faults}; requests {len(sim.requests())}; deliveries {dict(statuses)}; "
           f"accepted more than once {resent or 0}")
     assert not resent
-    assert sum(len(sim.inbox(h)) for h in (CARLA, DAN, ERIN, FAY)) == 20
+    # An unconfirmed one (no answer twice, no receipt) was never accepted here: 5xx or dropped before read.
+    assert sum(len(sim.inbox(h)) for h in (CARLA, DAN, ERIN, FAY)) == 20 - statuses.get("unconfirmed", 0)
 
 
 def test_worker_killed_mid_fan_out_is_restarted_and_everyone_gets_the_message(world, sim, database_url):

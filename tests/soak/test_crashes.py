@@ -24,7 +24,7 @@ from tests.soak.conftest import LONG, check_invariants, per_reason, settled
 MAIN = "+15125550100"
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
-SECONDS = 150 if LONG else 35
+SECONDS = 150 if LONG else 25
 # Longer than a receipt can take to be processed after a webhook process was killed holding it
 # (its event is picked up again after 30 s): a send cut off by a kill is never resent when it went out.
 AMBIGUOUS_WAIT = 40

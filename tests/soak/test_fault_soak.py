@@ -1,4 +1,4 @@
-"""Fault soak: sends and replies for a while (about 40 s in make test, 5 minutes with
+"""Fault soak: sends and replies for a while (about 30 s in make test, 5 minutes with
 GROUPSMS_LONG_TESTS=1) while the simulator fails 20 % of send requests with 5xx, timeouts,
 throttling and dropped connections. Two workers share the outbox. Every delivery ends delivered,
 sent, or failed/unconfirmed with a reason; none is lost; none is accepted twice; each recipient
@@ -22,7 +22,7 @@ from tests.soak.conftest import LONG, check_invariants, per_reason, settled
 
 MAIN = "+15125550100"
 FAULTS = ("http500", "http503", "http429", "timeout", "throttle", "drop_after_read", "drop_before_read")
-SECONDS = 300 if LONG else 40
+SECONDS = 300 if LONG else 30
 
 
 def test_fault_soak_every_delivery_ends_with_none_lost_or_doubled(world, webhooks, monkeypatch, clean_db):
