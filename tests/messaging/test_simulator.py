@@ -394,3 +394,33 @@ def test_main_prints_the_variables_and_stops_on_ctrl_c(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- random faults and webhook retries ---------------------------------------------------------------
+
+
+def test_random_faults_hit_about_the_given_share_of_requests(sim):
+    sim.inject_randomly(0.2, ["http500", "throttle"], seed=11)
+    statuses = [api(sim, data=message(**{"client-ref": f"r-{i}"})).status_code for i in range(200)]
+    sim.inject_randomly(0)
+    faults = sim.stats()["faults"]
+    assert 20 <= faults <= 60 and set(sim.stats()["faults_by_kind"]) == {"http500", "throttle"}
+    assert statuses.count(500) == sim.stats()["faults_by_kind"]["http500"]
+    assert sum(sim.accepted_by_client_ref().values()) == 200 - faults
+    with pytest.raises(ValueError, match="unknown fault"):
+        sim.inject_randomly(0.1, ["nope"])
+
+
+def test_a_receipt_the_app_refused_is_sent_again_until_it_answers(receiver):
+    receiver.clear()
+    receiver.status = 503
+    with Simulator(KEY, SECRET, SIGNATURE_SECRET, app_webhook_base=receiver.base_url,
+                   webhook_retry_for=30, webhook_retry_delay=0.05) as sim:
+        first(api(sim, data=message(**{"client-ref": "d-9"})))
+        receiver.wait_for(3, STATUS_PATH, timeout=10)  # refused, and tried again
+        receiver.status = 200
+        sim.wait_for_webhooks(timeout=10)
+        records = sim.webhooks("status")
+    receiver.clear()
+    assert records[-1].ok and not any(r.ok for r in records[:-1]) and len(records) >= 3
+    assert {r.params["client-ref"] for r in records} == {"d-9"}
