@@ -12,12 +12,12 @@ def failed_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def failed(args: argparse.Namespace) -> int:
-    from groupsms.services import inbound_events
+    from groupsms.messaging.inbound_failures import failed_events
 
     if args.limit < 1:
         print("groupsms inbound failed: --limit must be at least 1")
         return 2
-    rows = inbound_events.failed_inbound_events(args.limit)
+    rows = failed_events(args.limit)
     if args.json:
         for e in rows:
             print(json.dumps({"id": e.id, "kind": e.kind, "received_at": e.received_at.isoformat(),

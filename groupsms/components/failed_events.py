@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.services.inbound_events import FailedEvent
+from groupsms.messaging.inbound_failures import FailedEvent
 
 
 @dataclasses.dataclass

@@ -22,6 +22,7 @@ from groupsms.services import (
     contacts,
     groups,
     imports,
+    inbound_events,
     messages,
     numbers,
     phones,
@@ -151,6 +152,14 @@ MATRIX: dict[str, Row] = {
     "audit.list_audit_events": Row(
         lambda w, a, g, x=None: audit.list_audit_events(a), full=Forbidden, assigned=Forbidden, other=OK,
     ),
+    "inbound_events.list_failed_inbound_events": Row(
+        lambda w, a, g, x=None: inbound_events.list_failed_inbound_events(a), full=Forbidden,
+        assigned=Forbidden, other=OK, setup=lambda w, g: _failed_event(),
+    ),
+    "inbound_events.retry_inbound_event": Row(
+        lambda w, a, g, x=None: inbound_events.retry_inbound_event(a, x), full=Forbidden, assigned=Forbidden,
+        setup=lambda w, g: _failed_event(),
+    ),
     "policy.list_role_permissions": Row(
         lambda w, a, g, x=None: policy.list_role_permissions(a), full=Forbidden, assigned=Forbidden, other=OK,
     ),
@@ -182,6 +191,22 @@ def _needs_routing(w, group_id: int) -> int:
     inbound.process_event(event_id)
     [item] = messages.list_needs_routing(w.actors["ada"])
     return item.message_id
+
+
+def _failed_event() -> int:
+    """An SMS to the main number whose processing gave up after its retries."""
+    from groupsms.messaging import inbound
+    from groupsms.models import InboundEvent, utcnow
+
+    event_id, _ = inbound.record_event(
+        "inbound", {"msisdn": "15125550111", "to": "15125550100", "messageId": "m-failed-1", "text": "Lost?"}
+    )
+    with db.transaction() as s:
+        event = s.get(InboundEvent, event_id)
+        event.attempts, event.gave_up_at, event.next_attempt_at = 10, utcnow(), None
+        event.error = "RuntimeError: database hiccup"
+        s.add(event)
+    return event_id
 
 
 def _other_text(w) -> int:
