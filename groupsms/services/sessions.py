@@ -39,8 +39,9 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 TOUCH_EVERY = timedelta(minutes=1)
 DEFAULT_IDLE_HOURS = 12.0
 # Sign-ins verifying at once, and waiting for a verifier, per process. Argon2 is CPU- and
-# memory-heavy by design: more verifiers than cores only makes every one of them slower.
-HASH_WORKERS = 2
+# memory-heavy by design: half the cores at most, so webhooks and pages keep the rest
+# (bench/signin_flood.py: on 2 cores, 1 verifier served webhooks faster than 2, and signed in more).
+HASH_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 MAX_WAITING_SIGN_INS = 64
 
 __all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "SignInThrottled"]
