@@ -23,7 +23,7 @@ from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
 from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
 from groupsms.pages import Page, live
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
 from groupsms.services.groups import GroupDetail
 from groupsms.services.messages import MessageView
@@ -146,12 +146,11 @@ class GroupChatState(SessionState):
         self._set(bubbles=shown)
         return any(b.id not in known for b in fresh)
 
-    async def _actor_or_leave(self):
-        """The actor, or None after clearing the view (the caller then redirects to sign-in)."""
-        actor = await self._actor()
-        if actor is None:
-            self._reset_view()
-        return actor
+    def _to_login(self):
+        """Without a session (every `@signed_in` handler): show nothing more and go to sign-in. A
+        send refused this way still releases the composer (a no-op for every other handler)."""
+        self._reset_view()
+        return [rx.redirect(LOGIN_ROUTE, replace=True), rx.call_script(composer.send_done_js())]
 
     async def _mark_read(self, actor) -> None:
         try:
@@ -167,11 +166,9 @@ class GroupChatState(SessionState):
     # -- loading ---------------------------------------------------------------------------------
 
     @rx.event
-    async def load(self):
+    @signed_in(shell=True)
+    async def load(self, actor):
         self._reset_view()
-        actor = await self._signed_in()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         group_id = _route_group_id(self.router.url.path)
         if group_id is None:
             self._not_found()
@@ -207,7 +204,8 @@ class GroupChatState(SessionState):
         return rx.scroll_to(chat.MESSAGES_ID + "-end")
 
     @rx.event
-    async def leave(self):
+    @signed_in
+    async def leave(self, actor):
         """The page was left: stop refreshing this tab for the group."""
         self.chat_id = 0
 
@@ -236,11 +234,8 @@ class GroupChatState(SessionState):
             await self._load_deliveries(actor, self.open_message_id)
 
     @rx.event
-    async def load_earlier(self):
-        actor = await self._actor_or_leave()
-        if actor is None:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
-            return
+    @signed_in
+    async def load_earlier(self, actor):
         if self.phase != "ready" or not self.bubbles or self.loading_earlier:
             return
         self.loading_earlier, self.earlier_error = True, ""
@@ -269,10 +264,8 @@ class GroupChatState(SessionState):
     # -- participants ----------------------------------------------------------------------------
 
     @rx.event
-    async def search_participants(self, value: Any):
-        actor = await self._actor_or_leave()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+    @signed_in
+    async def search_participants(self, actor, value: Any):
         if self.phase != "ready":
             return None
         query = value.strip()[:MAX_SEARCH] if isinstance(value, str) else ""
@@ -295,9 +288,8 @@ class GroupChatState(SessionState):
         return None
 
     @rx.event
-    async def toggle_panel(self):
-        if await self._actor_or_leave() is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+    @signed_in
+    async def toggle_panel(self, actor):
         self.panel_open = not self.panel_open
         return None
 
@@ -318,10 +310,8 @@ class GroupChatState(SessionState):
             )
 
     @rx.event
-    async def toggle_deliveries(self, message_id: Any):
-        actor = await self._actor_or_leave()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+    @signed_in
+    async def toggle_deliveries(self, actor, message_id: Any):
         if isinstance(message_id, bool) or not isinstance(message_id, int):
             return None
         if self.open_message_id == message_id:
@@ -336,31 +326,27 @@ class GroupChatState(SessionState):
     # -- the composer (E5, R4, R13) --------------------------------------------------------------
 
     @rx.event
-    async def draft_changed(self, value: Any):
-        if await self._actor_or_leave() is None:
-            return
+    @signed_in
+    async def draft_changed(self, actor, value: Any):
         text = value if isinstance(value, str) else ""
         self.counter, self.draft_problem = composer.counter_text(text)
         if self.send_error and text:
             self.send_error = ""
 
     @rx.event
-    async def send(self, form_data: Any):
+    @signed_in
+    async def send(self, actor, form_data: Any):
         """Send the composed text once: the form carries the compose key, so a doubled or retried
         event returns the message already sent. Every path ends by releasing the composer."""
         restore = ""
-        async for update in self._send(form_data):
+        async for update in self._send(actor, form_data):
             if isinstance(update, str):  # the text was not sent: give it back to the box
                 restore = update
             else:
                 yield update
         yield rx.call_script(composer.send_done_js(restore))
 
-    async def _send(self, form_data: Any):
-        actor = await self._actor_or_leave()
-        if actor is None:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
-            return
+    async def _send(self, actor, form_data: Any):
         if self.phase != "ready" or not isinstance(form_data, dict):
             return
         text, key = form_data.get("message"), form_data.get(composer.COMPOSE_KEY_NAME)
