@@ -30,7 +30,7 @@ from groupsms.errors import (
     NotAuthenticated,
     ValidationError,
 )
-from groupsms.pages.session import LOGIN_ROUTE, SessionState
+from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups
 
 logger = logging.getLogger(__name__)
@@ -91,12 +91,9 @@ class CreateGroupState(SessionState):
     # -- opening and closing --------------------------------------------------------------------
 
     @rx.event
-    async def open_dialog(self):
+    @signed_in
+    async def open_dialog(self, actor):
         """The "Group Message" menu item."""
-        actor = await self._actor()
-        if actor is None:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
-            return
         self._reset()
         self.open, self.loading = True, True
         yield
@@ -104,7 +101,8 @@ class CreateGroupState(SessionState):
         self.loading = False
 
     @rx.event
-    async def set_open(self, value: Any):
+    @signed_in
+    async def set_open(self, actor, value: Any):
         """The dialog's own open/close (Escape, overlay click, Cancel). Opening goes through
         `open_dialog`, so only closing is honoured here."""
         if value is False:
@@ -126,6 +124,12 @@ class CreateGroupState(SessionState):
         self.selected = keys[:MAX_PARTICIPANTS]
         self._sync_chosen()
         await self._preview(actor)
+
+    def _to_login(self):
+        """Without a session (every `@signed_in` handler): the dialog closes, emptied, and the
+        browser goes to sign-in."""
+        self._reset()
+        return rx.redirect(LOGIN_ROUTE, replace=True)
 
     def _reset(self) -> None:
         self.open = self.loading = self.creating = False
@@ -177,10 +181,8 @@ class CreateGroupState(SessionState):
     # -- choosing ---------------------------------------------------------------------------------
 
     @rx.event
-    async def choose_number(self, value: Any):
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+    @signed_in
+    async def choose_number(self, actor, value: Any):
         if not isinstance(value, str) or value not in {n.id for n in self.numbers}:
             self.notice = "Choose one of the numbers in the list."
             return None
@@ -190,10 +192,8 @@ class CreateGroupState(SessionState):
         return None
 
     @rx.event
-    async def search_contacts(self, value: Any):
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+    @signed_in
+    async def search_contacts(self, actor, value: Any):
         if not isinstance(value, str):
             return None
         self.search = value[:_MAX_SEARCH_LENGTH]
@@ -201,11 +201,9 @@ class CreateGroupState(SessionState):
         return None
 
     @rx.event
-    async def toggle(self, key: Any, checked: Any):
+    @signed_in
+    async def toggle(self, actor, key: Any, checked: Any):
         """A checkbox changed. Only an offered, enabled key is accepted."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         if _parse_key(key) is None or not isinstance(checked, bool):
             return None
         option = next((o for o in self.options if o.key == key), None)
@@ -228,11 +226,9 @@ class CreateGroupState(SessionState):
         return None
 
     @rx.event
-    async def remove(self, key: Any):
+    @signed_in
+    async def remove(self, actor, key: Any):
         """The "Remove …" button of a selected participant."""
-        actor = await self._actor()
-        if actor is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         if not isinstance(key, str) or key not in self.selected:
             return None
         self.notice = ""
@@ -271,21 +267,19 @@ class CreateGroupState(SessionState):
     # -- creating ----------------------------------------------------------------------------------
 
     @rx.event
-    async def create(self):
-        async for update in self._create(allow_duplicate=False):
+    @signed_in
+    async def create(self, actor):
+        async for update in self._create(actor, allow_duplicate=False):
             yield update
 
     @rx.event
-    async def create_anyway(self):
+    @signed_in
+    async def create_anyway(self, actor):
         """E11: the user saw the duplicate warning and wants a second group all the same."""
-        async for update in self._create(allow_duplicate=True):
+        async for update in self._create(actor, allow_duplicate=True):
             yield update
 
-    async def _create(self, *, allow_duplicate: bool):
-        actor = await self._actor()
-        if actor is None:
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
-            return
+    async def _create(self, actor: Any, *, allow_duplicate: bool):
         if self.creating:
             return
         number_id = clean_positive_id(self.number_id)
@@ -321,10 +315,9 @@ class CreateGroupState(SessionState):
         self.creating = False
 
     @rx.event
-    async def open_duplicate(self):
+    @signed_in
+    async def open_duplicate(self, actor):
         """E11 "Open that group"."""
-        if await self._actor() is None:
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         group_id = self.duplicate_group_id
         if not isinstance(group_id, int) or group_id <= 0:
             return None

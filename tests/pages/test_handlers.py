@@ -256,7 +256,7 @@ def test_handler_as_a_user_of_another_location_gets_nothing(world, key):
 # -- the session decorator ---------------------------------------------------------------------------
 
 # Modules whose handlers still carry the hand-written session check (they get `@signed_in` next).
-NOT_YET_DECORATED = {"groupsms.pages.group_chat", "groupsms.pages.conversations", "groupsms.components.create_group"}
+NOT_YET_DECORATED = {"groupsms.pages.conversations"}
 # Handlers anyone may call without a session. Adding one here needs a reason.
 PUBLIC = {"LoginState.load", "LoginState.sign_in", "SessionState.sign_out"}
 
@@ -314,3 +314,36 @@ def test_sign_out_resets_every_page_state(world):
     assert _defaults_differ(root) == []
     assert not any(secret in _state_text(root) for secret in ACME_SECRETS)
     assert sessions.actor_for_token(token) is None
+
+
+def _handler_names(updates) -> list[str]:
+    flat = []
+    for u in updates if isinstance(updates, list) else [updates]:
+        flat.extend(u if isinstance(u, list) else [u])
+    return [e.handler.fn.__qualname__ for e in flat if e is not None]
+
+
+def test_send_without_a_session_still_releases_the_composer_and_goes_to_sign_in(world):
+    from groupsms.pages.group_chat import GroupChatState
+
+    root = rx.State(_reflex_internal_init=True)
+    state = _substate(root, GroupChatState)
+    state.phase, state.chat_id, state.title = "ready", 7, "Carla Client"
+
+    async def run():
+        return [u async for u in GroupChatState.event_handlers["send"].fn(state, {"message": "hi"})]
+
+    names = _handler_names(asyncio.run(run()))
+    assert names == ["_redirect", "_call_script"], names
+    assert (state.phase, state.chat_id, state.title) == ("loading", 0, "")
+
+
+def test_group_dialog_without_a_session_closes_empty_and_goes_to_sign_in(world):
+    from groupsms.components.create_group import CreateGroupState
+
+    root = rx.State(_reflex_internal_init=True)
+    state = _substate(root, CreateGroupState)
+    state.open, state.selected = True, ["1:primary", "2:primary"]
+    names = _handler_names(asyncio.run(CreateGroupState.event_handlers["set_open"].fn(state, False)))
+    assert names == ["_redirect"], names
+    assert (state.open, state.selected) == (False, [])
