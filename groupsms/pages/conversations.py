@@ -40,7 +40,7 @@ from groupsms.components.other_texts import (
 )
 from groupsms.errors import GroupsmsError, NotAuthenticated
 from groupsms.pages import Page, live
-from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
+from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
 
 logger = logging.getLogger(__name__)
@@ -73,13 +73,10 @@ class ConversationsState(SessionState):
     refreshing: bool = False
 
     @rx.event
-    async def load(self):
+    @signed_in(shell=True)
+    async def load(self, actor):
         """On page load: the list, the routing queue and, for `/?regroup=<id>&without=<contact>`,
         the group dialog pre-selected without that contact (R10)."""
-        actor = await self._signed_in()
-        if actor is None:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         self.routing_notice = self.other_notice = ""
         if not await self._refresh(actor):
             return rx.redirect(LOGIN_ROUTE, replace=True)
@@ -91,12 +88,8 @@ class ConversationsState(SessionState):
         return None
 
     @rx.event
-    async def refresh(self):
-        actor = await self._actor()
-        if actor is None:
-            self._clear()
-            yield rx.redirect(LOGIN_ROUTE, replace=True)
-            return
+    @signed_in
+    async def refresh(self, actor):
         self.refreshing = True
         yield
         if not await self._refresh(actor):
@@ -106,12 +99,9 @@ class ConversationsState(SessionState):
         await self._link_live(actor)
 
     @rx.event
-    async def search_groups(self, value: Any):
+    @signed_in
+    async def search_groups(self, actor, value: Any):
         """The "Search conversations" box (by participant name or number)."""
-        actor = await self._actor()
-        if actor is None:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         if not isinstance(value, str):
             return None
         self.search = value[:_MAX_SEARCH_LENGTH]
@@ -120,12 +110,9 @@ class ConversationsState(SessionState):
         return None
 
     @rx.event
-    async def assign(self, form_data: Any):
+    @signed_in
+    async def assign(self, actor, form_data: Any):
         """E2: put a needs-routing message into the group picked for it."""
-        actor = await self._actor()
-        if actor is None:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         if not isinstance(form_data, dict):
             return None
         message_id, group_id = form_data.get("message_id"), form_data.get("group_id")
@@ -139,8 +126,7 @@ class ConversationsState(SessionState):
         try:
             await asyncio.to_thread(messages.assign_inbound, actor, int(message_id), int(group_id))
         except NotAuthenticated:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+            return self._to_login()
         except GroupsmsError as exc:
             self.routing_error = str(exc)
         except Exception:
@@ -154,21 +140,17 @@ class ConversationsState(SessionState):
         return None
 
     @rx.event
-    async def start_group_from_text(self, message_id: Any):
+    @signed_in
+    async def start_group_from_text(self, actor, message_id: Any):
         """E2 "Start a group" on an other text: the group dialog from its number, with the sender
         pre-selected when they are a contact the user may see."""
-        actor = await self._actor()
-        if actor is None:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         mid = clean_positive_id(message_id)
         if mid is None or not any(r.message_id == str(mid) for r in self.other_texts):
             return None
         try:
             item = await asyncio.to_thread(messages.get_other_text, actor, mid)
         except NotAuthenticated:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+            return self._to_login()
         except GroupsmsError as exc:
             self.other_error = str(exc)
             return None
@@ -187,12 +169,9 @@ class ConversationsState(SessionState):
         return None
 
     @rx.event
-    async def dismiss_text(self, message_id: Any):
+    @signed_in
+    async def dismiss_text(self, actor, message_id: Any):
         """E2 "Dismiss" on an other text: off the list for everyone (the audit log keeps who)."""
-        actor = await self._actor()
-        if actor is None:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
         mid = clean_positive_id(message_id)
         row = next((r for r in self.other_texts if mid is not None and r.message_id == str(mid)), None)
         if row is None:
@@ -200,8 +179,7 @@ class ConversationsState(SessionState):
         try:
             await asyncio.to_thread(messages.dismiss_other_text, actor, mid)
         except NotAuthenticated:
-            self._clear()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
+            return self._to_login()
         except GroupsmsError as exc:
             self.other_error, self.other_notice = str(exc), ""
         except Exception:
@@ -307,6 +285,12 @@ class ConversationsState(SessionState):
         labels = {f"{p.contact_id}:{p.which}": f"{p.name} {p.display}" for p in detail.participants}
         dialog = await self.get_state(CreateGroupState)
         await dialog._open_with(actor, number_id, [f"{c}:{w}" for c, w in pairs], labels)
+
+    def _to_login(self):
+        """Without a session (every `@signed_in` handler, or a service that no longer knows it):
+        show nothing more and go to sign-in."""
+        self._clear()
+        return rx.redirect(LOGIN_ROUTE, replace=True)
 
     def _clear(self) -> None:
         self.groups, self.routing, self.other_texts = [], [], []

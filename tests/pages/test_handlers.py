@@ -255,8 +255,6 @@ def test_handler_as_a_user_of_another_location_gets_nothing(world, key):
 
 # -- the session decorator ---------------------------------------------------------------------------
 
-# Modules whose handlers still carry the hand-written session check (they get `@signed_in` next).
-NOT_YET_DECORATED = {"groupsms.pages.conversations"}
 # Handlers anyone may call without a session. Adding one here needs a reason.
 PUBLIC = {"LoginState.load", "LoginState.sign_in", "SessionState.sign_out"}
 
@@ -270,7 +268,7 @@ def test_every_handler_checks_the_session_with_the_decorator():
         mark = getattr(fn, ACCESS_MARK, None)
         if mark == "public":
             public.add(key)
-        elif mark != "signed_in" and fn.__module__ not in NOT_YET_DECORATED:
+        elif mark != "signed_in":
             undecorated.append(key)
     assert not undecorated, f"handlers without @signed_in (or @public): {sorted(undecorated)}"
     assert public == PUBLIC
