@@ -376,10 +376,10 @@ class MessagingMachine(RuleBasedStateMachine):
                 assert sent[f"d{d.id}"] == 1 or d.id in self.checked_blocked, (d.to_e164, d.status, d.error_text)
 
 
-def test_messaging_state_machine(database_url, monkeypatch):
+def test_messaging_state_machine(database_url, monkeypatch, request):
     if not database_url.startswith("sqlite") and not LONG:
         pytest.skip("PostgreSQL runs with GROUPSMS_LONG_TESTS=1")
-    db.init(database_url)
+    request.getfixturevalue("clean_db")  # the last example's rows are emptied after the test
     # The relay limit is an anti-loop brake with its own tests; here it would hold legitimate bursts.
     monkeypatch.setenv("GROUPSMS_RELAY_LIMIT_PER_MINUTE", "100000")
     TOTALS.clear()
@@ -387,5 +387,6 @@ def test_messaging_state_machine(database_url, monkeypatch):
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     ))
-    print(f"\n[property] messaging state machine: {dict(sorted(TOTALS.items()))}")
+    with request.getfixturevalue("capsys").disabled():  # the figures show in a plain `make test` run
+        print(f"\n[property] messaging state machine: {dict(sorted(TOTALS.items()))}")
     assert TOTALS["examples"] >= 1 and TOTALS["relays"] > 0

@@ -25,7 +25,7 @@ FAULTS = ("http500", "http503", "http429", "timeout", "throttle", "drop_after_re
 SECONDS = 300 if LONG else 30
 
 
-def test_fault_soak_every_delivery_ends_with_none_lost_or_doubled(world, webhooks, monkeypatch, clean_db):
+def test_fault_soak_every_delivery_ends_with_none_lost_or_doubled(world, webhooks, monkeypatch, clean_db, capsys):
     monkeypatch.setenv("GROUPSMS_RELAY_LIMIT_PER_MINUTE", "1000")
     sim = Simulator("soak-key", "soak-secret", WEBHOOK_SECRET, app_webhook_base=webhooks, rate_limit=30,
                     dlr_delay=0.2, fault_hold=1.2, webhook_retry_for=60).start()
@@ -75,7 +75,8 @@ def test_fault_soak_every_delivery_ends_with_none_lost_or_doubled(world, webhook
         stats = sim.stats()
         sim.stop()
     counts = check_invariants(sim, rows, replies)
-    print(f"\n[fault soak] seed {seed}; {traffic:.0f} s of traffic, {sends} sends, {len(replies)} replies; "
-          f"{stats['requests']} send requests, {stats['faults']} faults {stats['faults_by_kind']}; {counts}; "
-          f"failed/unconfirmed reasons {per_reason(rows)}")
+    with capsys.disabled():  # the figures show in a plain `make test` run
+        print(f"\n[fault soak] seed {seed}; {traffic:.0f} s of traffic, {sends} sends, {len(replies)} replies; "
+              f"{stats['requests']} send requests, {stats['faults']} faults {stats['faults_by_kind']}; {counts}; "
+              f"failed/unconfirmed reasons {per_reason(rows)}")
     assert counts["deliveries"] == sends * 4 + len(replies) * 3
