@@ -222,46 +222,55 @@ def _routing_item(row: RoutingRow, s: Any) -> rx.Component:
     )
 
 
-def routing_section(s: Any) -> rx.Component:
+def inbox_section(
+    items: Any, *, title: str, icon: str, color: str, explanation: str, item: Any,
+    error: Any, notice: Any, **style: Any,
+) -> rx.Component:
+    """A titled list of texts waiting for someone (Needs routing, Other texts) with its error and
+    success notices; the section stays (as a thin line) while a notice shows after the last item."""
     return rx.cond(
-        (s.routing.length() > 0) | (s.routing_notice != "") | (s.routing_error != ""),
+        (items.length() > 0) | (notice != "") | (error != ""),
         rx.el.section(
             rx.cond(
-                s.routing.length() > 0,
+                items.length() > 0,
                 rx.vstack(
                     rx.hstack(
-                        rx.icon("split", size=18, color=rx.color("amber", 11)),
-                        rx.heading("Needs routing", size="3", as_="h2"),
-                        rx.badge(s.routing.length(), color_scheme="amber", radius="full"),
+                        rx.icon(icon, size=18, color=rx.color(color, 11)),
+                        rx.heading(title, size="3", as_="h2"),
+                        rx.badge(items.length(), color_scheme=color, radius="full"),
                         align="center",
                         spacing="2",
                     ),
-                    rx.text(
-                        "These replies came from someone who is in more than one group on the same number. "
-                        "Choose the group each one belongs to; it is then relayed to that group.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    rx.el.ul(rx.foreach(s.routing, lambda row: _routing_item(row, s)),
-                             class_name="conv-routing-list", aria_label="Needs routing"),
+                    rx.text(explanation, size="2", color_scheme="gray"),
+                    rx.el.ul(rx.foreach(items, item), class_name="conv-routing-list", aria_label=title),
                     spacing="2",
                     width="100%",
                 ),
             ),
             rx.cond(
-                s.routing_error != "",
-                rx.callout(s.routing_error, icon="triangle_alert", color_scheme="red", role="alert",
+                error != "",
+                rx.callout(error, icon="triangle_alert", color_scheme="red", role="alert",
                            size="1", width="100%", margin_top="0.5rem"),
             ),
             rx.cond(
-                s.routing_notice != "",
-                rx.callout(s.routing_notice, icon="check", color_scheme="green", role="status",
+                notice != "",
+                rx.callout(notice, icon="check", color_scheme="green", role="status",
                            size="1", width="100%", margin_top="0.5rem"),
             ),
-            class_name=rx.cond(s.routing.length() > 0, "conv-routing-section",
+            class_name=rx.cond(items.length() > 0, "conv-routing-section",
                                "conv-routing-section conv-routing-done"),
-            aria_label="Needs routing",
+            aria_label=title,
+            **style,
         ),
+    )
+
+
+def routing_section(s: Any) -> rx.Component:
+    return inbox_section(
+        s.routing, title="Needs routing", icon="split", color="amber",
+        explanation="These replies came from someone who is in more than one group on the same number. "
+                    "Choose the group each one belongs to; it is then relayed to that group.",
+        item=lambda row: _routing_item(row, s), error=s.routing_error, notice=s.routing_notice,
     )
 
 

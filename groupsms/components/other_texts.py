@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components.conversation_list import full_time, relative_time
+from groupsms.components.conversation_list import full_time, inbox_section, relative_time
 from groupsms.services.messages import OtherText
 
 
@@ -75,47 +75,13 @@ def _item(row: OtherTextRow, s: Any) -> rx.Component:
 
 
 def other_texts_section(s: Any) -> rx.Component:
-    return rx.cond(
-        (s.other_texts.length() > 0) | (s.other_error != "") | (s.other_notice != ""),
-        rx.el.section(
-            rx.cond(
-                s.other_texts.length() > 0,
-                rx.vstack(
-                    rx.hstack(
-                        rx.icon("inbox", size=18, color=rx.color("gray", 11)),
-                        rx.heading("Other texts", size="3", as_="h2"),
-                        rx.badge(s.other_texts.length(), color_scheme="gray", radius="full"),
-                        align="center",
-                        spacing="2",
-                    ),
-                    rx.text(
-                        "Texts from numbers that are in no group on the number they came to. "
-                        "Start a group with the sender, or dismiss the text.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    rx.el.ul(rx.foreach(s.other_texts, lambda row: _item(row, s)),
-                             class_name="conv-routing-list", aria_label="Other texts"),
-                    spacing="2",
-                    width="100%",
-                ),
-            ),
-            rx.cond(
-                s.other_error != "",
-                rx.callout(s.other_error, icon="triangle_alert", color_scheme="red", role="alert",
-                           size="1", width="100%", margin_top="0.5rem"),
-            ),
-            rx.cond(
-                s.other_notice != "",
-                rx.callout(s.other_notice, icon="check", color_scheme="green", role="status",
-                           size="1", width="100%", margin_top="0.5rem"),
-            ),
-            class_name=rx.cond(s.other_texts.length() > 0, "conv-routing-section",
-                               "conv-routing-section conv-routing-done"),
-            border_color=rx.cond(s.other_texts.length() > 0, rx.color("gray", 6), "transparent"),
-            background=rx.cond(s.other_texts.length() > 0, rx.color("gray", 2), "none"),
-            aria_label="Other texts",
-        ),
+    return inbox_section(
+        s.other_texts, title="Other texts", icon="inbox", color="gray",
+        explanation="Texts from numbers that are in no group on the number they came to. "
+                    "Start a group with the sender, or dismiss the text.",
+        item=lambda row: _item(row, s), error=s.other_error, notice=s.other_notice,
+        border_color=rx.cond(s.other_texts.length() > 0, rx.color("gray", 6), "transparent"),
+        background=rx.cond(s.other_texts.length() > 0, rx.color("gray", 2), "none"),
     )
 
 

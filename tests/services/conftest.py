@@ -107,6 +107,32 @@ def world(clean_db) -> World:
     return w
 
 
+@pytest.fixture
+def fake():
+    """The fake SMS gateway: records sends, answers as told."""
+    from groupsms.messaging.fake_gateway import FakeGateway
+
+    return FakeGateway()
+
+
+@pytest.fixture
+def worker(fake, clean_db):
+    """An outbox worker sending through `fake`, drained by the test with run_once()."""
+    from groupsms.messaging.worker import Worker
+
+    w = Worker(fake, rate=1000, concurrency=2, lease_seconds=30)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def group4(world):
+    """Carla, Dan, Erin and Fay on the main number, created by Bo."""
+    from groupsms.services import groups
+
+    return groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan", "erin", "fay"))
+
+
 def pick(w: World, *refs: str) -> list[tuple[int, str]]:
     """Participants by contact ref, "carla" for the primary number, "carla:secondary" for the other."""
     out = []

@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from groupsms import db
 from groupsms.messaging import inbound
-from groupsms.messaging.fake_gateway import FakeGateway
 from groupsms.messaging.inbound_loop import InboundLoop
 from groupsms.messaging.worker import Worker
 from groupsms.models import InboundEvent, Message
@@ -19,23 +18,6 @@ from tests.services.conftest import pick
 
 MAIN = "15125550100"
 CARLA = "15125550111"
-
-
-@pytest.fixture
-def fake():
-    return FakeGateway()
-
-
-@pytest.fixture
-def worker(fake, clean_db):
-    w = Worker(fake, rate=1000, concurrency=2, lease_seconds=30)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def group4(world):
-    return groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan", "erin", "fay"))
 
 
 def drain(worker: Worker) -> None:

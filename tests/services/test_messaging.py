@@ -39,24 +39,6 @@ def rows(model, *where):
         return list(s.exec(select(model).where(*where)))
 
 
-@pytest.fixture
-def fake():
-    return FakeGateway()
-
-
-@pytest.fixture
-def worker(fake, clean_db):
-    w = Worker(fake, rate=1000, concurrency=2, lease_seconds=30)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def group4(world):
-    """Carla, Dan, Erin and Fay on the main number, created by Bo."""
-    return groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan", "erin", "fay"))
-
-
 def test_r4_send_goes_to_every_participant_from_the_business_number(world, group4, fake, worker):
     mid = messages.send_message(world.actors["bo"], group4, "Open house at 5")
     assert {d.status for d in rows(Delivery, Delivery.message_id == mid)} == {"queued"}

@@ -11,31 +11,12 @@ from groupsms import db, loadfile
 from groupsms.errors import ValidationError
 from groupsms.messaging import optout
 from groupsms.messaging.fake_gateway import FakeGateway
-from groupsms.messaging.worker import Worker
 from groupsms.models import BusinessNumber, Contact, Delivery, Message, OptOut
 from groupsms.services import contacts, groups, imports, messages
 from tests.services.conftest import pick
 from tests.services.test_messaging import drain, rows, sms_in
 
 CARLA, CARLA_2, DAN, ERIN, FAY = "+15125550111", "+15125550121", "+15125550112", "+15125550113", "+15125550114"
-
-
-@pytest.fixture
-def fake():
-    return FakeGateway()
-
-
-@pytest.fixture
-def worker(fake, clean_db):
-    w = Worker(fake, rate=1000, concurrency=2, lease_seconds=30)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def group4(world):
-    """Carla, Dan, Erin and Fay on the main number, created by Bo."""
-    return groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan", "erin", "fay"))
 
 
 def texts_to(fake: FakeGateway, e164: str) -> list[str]:
