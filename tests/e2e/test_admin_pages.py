@@ -100,12 +100,12 @@ def test_e9_r12_r14_numbers_given_by_the_owner_are_renamed_defaulted_and_assigne
     from groupsms.services import inventory
 
     db.init(app_server.database_url)  # the install owner gives acme a number (as `groupsms numbers assign`)
-    inventory.give_to_location("512.555.0177", "acme", label="Open house line", default=True, provision=True)
+    inventory.give_to_location("303.555.0188", "acme", label="Open house line", default=True, provision=True)
     _signed_in(page, sign_in, demo_logins[ADMIN], "/numbers")
     expect(page.get_by_text("given to this location by the install owner")).to_be_visible()
     expect(page.get_by_role("button", name="Add number")).to_have_count(0)
     line = _item(page, "Business numbers", "Open house line")
-    expect(line).to_contain_text("(512) 555-0177")
+    expect(line).to_contain_text("(303) 555-0188")
     expect(line).to_contain_text("Default")
     expect(_item(page, "Business numbers", "Main office")).not_to_contain_text("Default")
 
@@ -116,7 +116,7 @@ def test_e9_r12_r14_numbers_given_by_the_owner_are_renamed_defaulted_and_assigne
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
     line = _item(page, "Business numbers", "Open house")
-    expect(line).to_contain_text("(512) 555-0177")
+    expect(line).to_contain_text("(303) 555-0188")
 
     page.get_by_role("button", name="Make Main office the default").click()
     expect(_item(page, "Business numbers", "Main office")).to_contain_text("Default")
