@@ -51,13 +51,8 @@ def database_url(request, tmp_path_factory):
 _KEEP = {"casbin_rule", "policy_version"}
 
 
-@pytest.fixture
-def clean_db(database_url):
-    """The process engine pointed at the test database, emptied (but for the policy) after the test."""
-    engine = db.init(database_url)
-    yield engine
-    from groupsms.access import policy
-
+def empty_tables(engine) -> None:
+    """Delete every row but the migrated role policy's (ids restart on PostgreSQL)."""
     tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in _KEEP]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -66,6 +61,17 @@ def clean_db(database_url):
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+@pytest.fixture
+def clean_db(database_url):
+    """The process engine pointed at the test database, emptied (but for the policy) after the test."""
+    engine = db.init(database_url)
+    yield engine
+    from groupsms.access import policy
+
+    empty_tables(engine)
+    with engine.begin() as conn:
         conn.execute(SQLModel.metadata.tables["casbin_rule"].delete())
     from sqlmodel import Session
 

@@ -178,21 +178,28 @@ def header(s: Any) -> rx.Component:
     )
 
 
+def inbox_text(row: Any) -> tuple[rx.Component, rx.Component]:
+    """Who sent a waiting text, to which number and when, then the text (Needs routing, Other texts)."""
+    return (
+        rx.hstack(
+            rx.text(row.sender, weight="bold", size="2"),
+            rx.text("to " + row.number, size="2", color_scheme="gray"),
+            rx.spacer(),
+            rx.el.time(row.when, title=row.when_full, class_name="conv-when"),
+            align="center",
+            wrap="wrap",
+            width="100%",
+            spacing="2",
+        ),
+        rx.text(row.body, size="2", class_name="conv-routing-body"),
+    )
+
+
 def _routing_item(row: RoutingRow, s: Any) -> rx.Component:
     select_id = "route-" + row.message_id
     return rx.el.li(
         rx.vstack(
-            rx.hstack(
-                rx.text(row.sender, weight="bold", size="2"),
-                rx.text("to " + row.number, size="2", color_scheme="gray"),
-                rx.spacer(),
-                rx.el.time(row.when, title=row.when_full, class_name="conv-when"),
-                align="center",
-                wrap="wrap",
-                width="100%",
-                spacing="2",
-            ),
-            rx.text(row.body, size="2", class_name="conv-routing-body"),
+            *inbox_text(row),
             rx.form(
                 rx.hstack(
                     rx.el.input(type="hidden", name="message_id", value=row.message_id),

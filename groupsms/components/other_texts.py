@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components.conversation_list import full_time, inbox_section, relative_time
+from groupsms.components.conversation_list import full_time, inbox_section, inbox_text, relative_time
 from groupsms.services.messages import OtherText
 
 
@@ -41,17 +41,7 @@ def other_text_row(item: OtherText, now: datetime) -> OtherTextRow:
 def _item(row: OtherTextRow, s: Any) -> rx.Component:
     return rx.el.li(
         rx.vstack(
-            rx.hstack(
-                rx.text(row.sender, weight="bold", size="2"),
-                rx.text("to " + row.number, size="2", color_scheme="gray"),
-                rx.spacer(),
-                rx.el.time(row.when, title=row.when_full, class_name="conv-when"),
-                align="center",
-                wrap="wrap",
-                width="100%",
-                spacing="2",
-            ),
-            rx.text(row.body, size="2", class_name="conv-routing-body"),
+            *inbox_text(row),
             rx.hstack(
                 rx.button(
                     rx.icon("users", size=14), "Start a group", size="1",

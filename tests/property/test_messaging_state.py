@@ -24,8 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-from sqlalchemy import text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.errors import DuplicateGroup, Forbidden
@@ -34,6 +33,7 @@ from groupsms.messaging.fake_gateway import FakeGateway
 from groupsms.messaging.worker import Worker
 from groupsms.models import BusinessNumber, Contact, Delivery, Location, Message, User
 from groupsms.services import Actor, contacts, groups, messages
+from tests.conftest import empty_tables
 
 LONG = os.environ.get("GROUPSMS_LONG_TESTS") == "1"
 EXAMPLES = 400 if LONG else 50
@@ -48,7 +48,6 @@ STRANGERS = ["+15125550290", "+15125550291"]
 STOP_WORDS = ["STOP", "stop all", "Opt-out", "Unsubscribe.", "\u0405\u0422\u041e\u0420", "S T O P", "qu\u200bit"]
 START_WORDS = ["START", "Yes", "unstop", "Yes \U0001f44d"]
 HELP_WORDS = ["HELP", "info"]
-KEEP = {"casbin_rule", "policy_version"}
 
 TOTALS: Counter = Counter()
 
@@ -80,15 +79,7 @@ class Expected:
 
 
 def _reset() -> None:
-    engine = db.engine()
-    tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+    empty_tables(db.engine())
 
 
 class MessagingMachine(RuleBasedStateMachine):
