@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
 from sqlmodel import select
 
 from groupsms import db
 from groupsms.domain import delivery as states
 from groupsms.models import Delivery, utcnow
 from tests.services.conftest import webhooks, world  # noqa: F401  (fixtures)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
 
 
 class Clock:
@@ -27,12 +30,15 @@ class Clock:
         self.offset += timedelta(seconds=seconds)
 
     def to_next_due(self) -> bool:
-        """Jump to when the next queued delivery waiting for a retry is due; False when none waits."""
+        """Jump to when the next queued delivery can be claimed again (its retry is due and no lease
+        holds it); False when none waits."""
+        now = self()
         with db.transaction() as s:
-            due = s.exec(select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.status == states.QUEUED, Delivery.next_attempt_at > self())).one()
-        if due is None:
+            rows = s.exec(select(Delivery.next_attempt_at, Delivery.claimed_until).where(
+                Delivery.status == states.QUEUED)).all()
+        aware = [_aware(due) if until is None else max(_aware(due), _aware(until)) for due, until in rows]
+        later = [at for at in aware if at > now]
+        if not later:
             return False
-        due = due if due.tzinfo else due.replace(tzinfo=utcnow().tzinfo)
-        self.offset += max(due - self(), timedelta()) + timedelta(milliseconds=1)
+        self.offset += min(later) - now + timedelta(milliseconds=1)
         return True
