@@ -31,14 +31,17 @@ class Clock:
 
     def to_next_due(self) -> bool:
         """Jump to when the next queued delivery can be claimed again (its retry is due and no lease
-        holds it); False when none waits."""
+        holds it); False when nothing is queued."""
         now = self()
         with db.transaction() as s:
-            rows = s.exec(select(Delivery.next_attempt_at, Delivery.claimed_until).where(
-                Delivery.status == states.QUEUED)).all()
-        aware = [_aware(due) if until is None else max(_aware(due), _aware(until)) for due, until in rows]
-        later = [at for at in aware if at > now]
-        if not later:
+            rows = s.exec(select(Delivery.lane, Delivery.next_attempt_at, Delivery.claimed_until).where(
+                Delivery.status == states.QUEUED).order_by(Delivery.id)).all()
+        heads: dict[str, tuple] = {}
+        for lane, due, until in rows:  # only a lane's oldest queued delivery can be claimed
+            heads.setdefault(lane, (due, until))
+        aware = [_aware(due) if until is None else max(_aware(due), _aware(until)) for due, until in heads.values()]
+        if not aware:
             return False
-        self.offset += min(later) - now + timedelta(milliseconds=1)
+        # One may already be due: real time moved on since the worker last looked.
+        self.offset += max(min(aware) - now, timedelta()) + timedelta(milliseconds=1)
         return True
