@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from groupsms import config, db
 from groupsms.headers import SecurityHeaders
 from groupsms.pages import PAGE_MODULES
-from groupsms.pages.live import live_updates
+from groupsms.live import live_updates
 from groupsms.pages.session import SessionGuard
 from groupsms.webhooks import vonage
 

@@ -79,3 +79,61 @@ def clean_db(database_url):
         policy.seed_default_policy(session)
         session.commit()
     policy.ENFORCER.forget()
+
+
+class StatementLog:
+    """The SQL statements the process engine ran inside a `with statements.count():` block.
+
+    `statements.count()` yields this log; after the block, `len(log)` is the number of statements and
+    `log.sql` their text, so an assertion failure shows what ran. BEGIN (SQLite's `BEGIN IMMEDIATE`
+    or `BEGIN`) is counted as a statement of its own, COMMIT and ROLLBACK are not (the driver issues
+    them outside the cursor)."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.sql)
+
+    def __repr__(self) -> str:
+        return f"{len(self.sql)} statements:\n" + "\n".join(f"  {s[:160]}" for s in self.sql)
+
+    def writes(self) -> list[str]:
+        return [s for s in self.sql if s.split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+
+
+class _Statements:
+    def __init__(self) -> None:
+        import contextlib
+
+        self._contextlib = contextlib
+
+    def count(self):
+        from sqlalchemy import event
+
+        log = StatementLog()
+
+        def record(_conn, _cursor, statement, _params, _context, _many):  # noqa: ANN001
+            log.sql.append(" ".join(str(statement).split()))
+
+        @self._contextlib.contextmanager
+        def block():
+            engine = db.engine()
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                yield log
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+
+        return block()
+
+
+@pytest.fixture
+def statements():
+    """Exact statement counts of a call, Zulip-style::
+
+        with statements.count() as log:
+            groups.get_group(actor, group_id)
+        assert len(log) == 4, log
+    """
+    return _Statements()

@@ -21,7 +21,7 @@ from groupsms import db
 from groupsms.domain import delivery as states
 from groupsms.domain import routing
 from groupsms.domain.phones import PhoneError, normalize
-from groupsms.messaging import notify, optout, outbox, parts, relay
+from groupsms.messaging import events, notify, optout, outbox, parts, relay
 from groupsms.models import (
     BusinessNumber,
     Delivery,
@@ -237,7 +237,7 @@ def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bo
             return
     message.routing = routing.NEEDS_ROUTING if decision.kind == routing.NEEDS_ROUTING and relay_it else routing.UNROUTED
     s.add(message)
-    notify.publish(s, notify.Change(notify.ROUTING, message.location_id, None, message.id))
+    notify.publish(s, events.RoutingChanged(message.location_id, message.id, message.routing))
 
 
 # -- delivery receipts ---------------------------------------------------------------------------

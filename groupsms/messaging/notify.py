@@ -1,7 +1,9 @@
 """One notifier for everything the browsers should see live (E4) and for waking the outbox worker.
 
-Writers call `publish(session, change)`; listeners run only after that transaction commits, so
-nobody is told about a message that was rolled back. Listeners must be quick and must not raise.
+Writers call `publish(session, event)` with a typed event (`messaging.events`); listeners run only
+after that transaction commits, so nobody is told about a message that was rolled back. Listeners
+must be quick and must not raise. Listeners that must write with the change (an integration's outbox)
+subscribe with `subscribe_in_transaction` and run inside the writer's transaction.
 
 With REFLEX_REDIS_URL set (several web workers, separate `groupsms worker` processes), changes go
 through a Redis channel, so a receipt processed in one process reaches browsers served by another.
@@ -14,26 +16,16 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 from sqlmodel import Session
 
 from groupsms import db
+from groupsms.messaging.events import ChangeEvent, from_json
 
 log = logging.getLogger(__name__)
 
-NEW_MESSAGE, STATUS, ROUTING = "message", "status", "routing"
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # message | status | routing
-    location_id: int
-    group_id: int | None
-    message_id: int
-
-
-_listeners: list[Callable[[Change], None]] = []
+_listeners: list[Callable[[ChangeEvent], None]] = []
+_in_transaction: list[Callable[[Session, ChangeEvent], None]] = []
 _lock = threading.Lock()
 # Set when deliveries were queued: the in-process worker wakes up instead of waiting for its poll.
 outbox_ready = threading.Event()
@@ -51,8 +43,8 @@ class _RedisBus:
         self._client = redis.Redis.from_url(url)
         self._listening = False
 
-    def publish(self, change: Change) -> None:
-        self._client.publish(CHANNEL, json.dumps(asdict(change)))
+    def publish(self, change: ChangeEvent) -> None:
+        self._client.publish(CHANNEL, json.dumps(change.to_json()))
 
     def listen(self) -> None:
         if self._listening:
@@ -66,7 +58,12 @@ class _RedisBus:
         while True:
             try:
                 for item in pubsub.listen():
-                    _dispatch(Change(**json.loads(item["data"])))
+                    try:
+                        change = from_json(json.loads(item["data"]))
+                    except (ValueError, TypeError):  # another version's event, or not ours
+                        log.warning("change bus: ignored %.200r", item.get("data"))
+                        continue
+                    _dispatch(change)
             except Exception:  # a dropped connection: resubscribe and carry on
                 log.exception("change bus: reconnecting")
                 try:
@@ -88,7 +85,7 @@ def _get_bus() -> _RedisBus | None:
     return _bus if url else None
 
 
-def subscribe(listener: Callable[[Change], None]) -> Callable[[], None]:
+def subscribe(listener: Callable[[ChangeEvent], None]) -> Callable[[], None]:
     with _lock:
         _listeners.append(listener)
     bus = _get_bus()
@@ -103,7 +100,7 @@ def subscribe(listener: Callable[[Change], None]) -> Callable[[], None]:
     return unsubscribe
 
 
-def _dispatch(change: Change) -> None:
+def _dispatch(change: ChangeEvent) -> None:
     with _lock:
         listeners = list(_listeners)
     for listener in listeners:
@@ -113,7 +110,7 @@ def _dispatch(change: Change) -> None:
             log.exception("change listener failed for %s", change)
 
 
-def _fan_out(change: Change) -> None:
+def _fan_out(change: ChangeEvent) -> None:
     bus = _get_bus()
     if bus is None:
         _dispatch(change)
@@ -125,7 +122,27 @@ def _fan_out(change: Change) -> None:
         _dispatch(change)
 
 
-def publish(session: Session, change: Change) -> None:
+def subscribe_in_transaction(listener: Callable[[Session, ChangeEvent], None]) -> Callable[[], None]:
+    """`listener(session, event)` runs inside the writer's transaction, at `publish`: what it writes
+    commits or rolls back with the change; an exception it raises fails the write."""
+    with _lock:
+        _in_transaction.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _in_transaction:
+                _in_transaction.remove(listener)
+
+    return unsubscribe
+
+
+def publish(session: Session, change: ChangeEvent) -> None:
+    if not isinstance(change, ChangeEvent):
+        raise TypeError(f"publish needs a ChangeEvent, got {type(change).__name__}")
+    with _lock:
+        writers = list(_in_transaction)
+    for writer in writers:
+        writer(session, change)
     db.on_commit(session, lambda: _fan_out(change))
 
 

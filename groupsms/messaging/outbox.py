@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from groupsms.domain import delivery as states
-from groupsms.messaging import notify
+from groupsms.messaging import events, notify
 from groupsms.models import Delivery, Message, utcnow
 
 
@@ -114,5 +114,5 @@ def refresh_status(s: Session, message_id: int) -> str:
     if message.status != status:
         message.status = status
         s.add(message)
-        notify.publish(s, notify.Change(notify.STATUS, message.location_id, message.group_id, message.id))
+        notify.publish(s, events.StatusChanged(message.location_id, message.group_id, message.id, status))
     return status

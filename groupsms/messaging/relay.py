@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from groupsms.domain.attribution import relay_labels, relay_text
 from groupsms.domain.segments import check_relay_text
-from groupsms.messaging import notify, outbox
+from groupsms.messaging import events, notify, outbox
 from groupsms.models import Group, Message, Participant, utcnow
 from groupsms.services._dnd import effective_lock, number_opted_out
 
@@ -71,4 +71,4 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
     s.add(message)
     s.flush()
     outbox.queue(s, message, recipients)
-    notify.publish(s, notify.Change(notify.NEW_MESSAGE, message.location_id, group.id, message.id))
+    notify.publish(s, events.MessageAdded(message.location_id, group.id, message.id, inbound=True))

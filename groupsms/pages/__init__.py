@@ -28,6 +28,6 @@ PAGE_MODULES = (
     "groupsms.pages.contacts",
     "groupsms.pages.numbers",
     "groupsms.pages.users",
-    "groupsms.pages.phones",
+    "groupsms.pages.handsets",
     "groupsms.pages.account",
 )

@@ -4,7 +4,7 @@ list (E2), and the "Create a new message" → "Group Message" dialog (components
 Everything shown comes from the services (R11 scopes, R12 number access); this page only formats.
 
 Live (E4): once the services listed the user's conversations, the tab links `live.LocationLive` to
-its location; `pages.live` then calls `_on_location_change` on this state whenever a message
+its location; `groupsms.live` then calls `_on_location_change` on this state whenever a message
 arrives, is sent or relayed, or a needs-routing item or other text appears, is assigned or is
 dismissed in the location, and
 the list is re-read through the services with this tab's own session (keeping the typed search).
@@ -39,7 +39,8 @@ from groupsms.components.other_texts import (
     routing_waiting_note,
 )
 from groupsms.errors import GroupsmsError, NotAuthenticated
-from groupsms.pages import Page, live
+from groupsms import live
+from groupsms.pages import Page
 from groupsms.pages.session import HOME_ROUTE, LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
 
@@ -259,7 +260,7 @@ class ConversationsState(SessionState):
             logger.exception("live updates unavailable for the conversation list")
 
     async def _on_location_change(self, location_id: int) -> None:
-        """Live (E4/E7): called by pages.live for this tab; re-reads through the services as its
+        """Live (E4/E7): called by groupsms.live for this tab; re-reads through the services as its
         user, with the search the user typed."""
         path = self.router.url.path
         if not self.loaded or not isinstance(path, str) or path.rstrip("/") != HOME_ROUTE.rstrip("/"):

@@ -3,7 +3,7 @@
 Every handler resolves the actor from the session again and asks the services, which check access
 (R11, R14): the group id comes from the URL once, is validated, and is then only read from the
 state; message ids from the browser must be ones this tab shows. Live updates (E4) come through
-`pages.live`, which calls `_on_group_change` on this state for every tab linked to the group.
+`groupsms.live`, which calls `_on_group_change` on this state for every tab linked to the group.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from groupsms.components.chat import Bubble, DeliveryRow
 from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
 from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
-from groupsms.pages import Page, live
+from groupsms import live
+from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
 from groupsms.services.groups import GroupDetail
@@ -210,7 +211,7 @@ class GroupChatState(SessionState):
         self.chat_id = 0
 
     async def _on_group_change(self, group_id: int) -> None:
-        """Live (E4): called by pages.live for this tab; re-reads through the services as its user."""
+        """Live (E4): called by groupsms.live for this tab; re-reads through the services as its user."""
         if self.phase != "ready" or self.chat_id != group_id:
             return
         actor = await self._actor()

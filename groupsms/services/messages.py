@@ -23,7 +23,7 @@ from groupsms.domain.phones import format_display
 from groupsms.domain.encoding import smart_encode
 from groupsms.domain.segments import check_message_text, sms_segments
 from groupsms.errors import Forbidden, NotFound, ValidationError
-from groupsms.messaging import notify, outbox, relay
+from groupsms.messaging import events, notify, outbox, relay
 from groupsms.models import (
     BusinessNumber,
     Contact,
@@ -177,7 +177,7 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         s.add(group)
         audit(s, user, "message.sent", "message", message.id, group=group.id,
               segments=sms_segments(text).segments, recipients=len(recipients))
-        notify.publish(s, notify.Change(notify.NEW_MESSAGE, group.location_id, group.id, message.id))
+        notify.publish(s, events.MessageAdded(group.location_id, group.id, message.id))
         return message.id
 
 
@@ -450,4 +450,4 @@ def dismiss_other_text(actor: Actor | None, message_id: Any) -> None:
         message.dismissed_at = utcnow()
         s.add(message)
         audit(s, user, "message.dismissed", "message", message.id, number=message.business_number_id)
-        notify.publish(s, notify.Change(notify.ROUTING, message.location_id, None, message.id))
+        notify.publish(s, events.RoutingChanged(message.location_id, message.id, "dismissed"))

@@ -276,7 +276,7 @@ def test_every_handler_checks_the_session_with_the_decorator():
 
 def test_signed_in_hides_the_actor_from_the_browser():
     from groupsms.pages.contacts import ContactsState
-    from groupsms.pages.phones import PhonesState
+    from groupsms.pages.handsets import PhonesState
 
     handler = ContactsState.event_handlers["set_dnd"]
     assert list(inspect.signature(handler.fn).parameters) == ["self", "contact_id", "value"]

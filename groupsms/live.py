@@ -1,4 +1,6 @@
-"""Live updates (E4): from `messaging.notify` to every open browser of a group.
+"""Live updates (E4): from the change events of `messaging.notify` to every open browser of a group.
+
+Not a page: the bridge between the change bus and Reflex's connected tabs.
 
 How it works:
 
@@ -17,7 +19,8 @@ How it works:
 The conversations list (E7) works the same way, one level up: it links `LocationLive` to the
 location's token (`location_token(location_id)`, "loc-<id>") once the services listed the user's
 conversations, and every new message, relay, send or needs-routing item/assignment in the location
-(`Change.kind` "message" or "routing"; a "routing" change names no group) refreshes the list views
+(events whose `lists_change` is true: a message, a waiting text, a new or locked group, a contact
+or opt-out change) refreshes the list views
 (`register_location_view`, `_on_location_change`) of every connected tab linked to it, coalesced
 the same way, again through the services with each tab's own session. Delivery status changes do
 not touch the list, so they only refresh group pages.
@@ -39,6 +42,7 @@ from typing import Any, Protocol
 import reflex as rx
 
 from groupsms.messaging import notify
+from groupsms.messaging.events import ChangeEvent
 
 log = logging.getLogger(__name__)
 
@@ -177,19 +181,15 @@ async def live_updates() -> AsyncIterator[None]:
         stop()
 
 
-# Change kinds that alter a conversation list (previews, order, unread counts, needs routing).
-_LIST_KINDS = frozenset({notify.NEW_MESSAGE, notify.ROUTING})
-
-
-def _on_change(change: notify.Change) -> None:
+def _on_change(change: ChangeEvent) -> None:
     """Notifier listener: runs on any thread, must be quick and must not raise."""
     loop = _bridge.loop
     if loop is None or loop.is_closed():
         return
     try:
-        if change.group_id is not None:  # "needs routing" items belong to no group page
-            loop.call_soon_threadsafe(_schedule, "group", int(change.group_id))
-        if change.kind in _LIST_KINDS and change.location_id is not None:
+        for group_id in change.group_ids:  # waiting texts belong to no group page
+            loop.call_soon_threadsafe(_schedule, "group", int(group_id))
+        if change.lists_change and change.location_id is not None:
             loop.call_soon_threadsafe(_schedule, "location", int(change.location_id))
     except RuntimeError:  # the loop closed meanwhile (shutdown)
         pass
