@@ -1,14 +1,13 @@
 """/groups/[group_id]: one group conversation (R4–R10, R13, E3–E5).
 
-Every handler resolves the actor from the session again and asks the services, which check access
-(R11, R14): the group id comes from the URL once, is validated, and is then only read from the
+Every handler goes through the `signed_in` kernel (the session, worker threads, what a refusal
+shows) and asks the services, which check access (R11, R14): the group id comes from the URL once, is validated, and is then only read from the
 state; message ids from the browser must be ones this tab shows. Live updates (E4) come through
 `groupsms.live`, which calls `_on_group_change` on this state for every tab linked to the group.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -21,7 +20,7 @@ from groupsms.components import chat, chat_panels, composer
 from groupsms.components.chat import Bubble, DeliveryRow
 from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
-from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
+from groupsms.errors import NotAuthenticated, NotFound
 from groupsms import live
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
@@ -36,7 +35,6 @@ PAGE_SIZE = 30  # messages per page (list_messages' default)
 MAX_SHOWN = 300  # earlier pages a user loaded stay, up to this many messages
 MAX_SEARCH = 100
 _ROUTE_ID = re.compile(r"^/groups/(\d{1,12})/?$")
-_GENERIC_ERROR = "Something went wrong. Please try again."
 
 
 def _route_group_id(path: Any) -> int | None:
@@ -55,8 +53,8 @@ def _view(actor, group_id: int) -> tuple[GroupDetail, list[MessageView]]:
 
 class GroupChatState(SessionState):
     chat_id: int = 0
-    phase: str = "loading"  # loading | ready | not_found | error | signed_out
-    load_error: str = ""
+    phase: str = "loading"  # loading | ready | not_found | signed_out
+    load_error: str = ""  # shown instead of the conversation when loading it failed
     # the group
     title: str = ""
     contact_name: str = ""
@@ -90,22 +88,8 @@ class GroupChatState(SessionState):
     # -- helpers ---------------------------------------------------------------------------------
 
     def _reset_view(self, phase: str = "loading") -> None:
-        self.chat_id, self.phase, self.load_error = 0, phase, ""
-        self.title = self.contact_name = self.number_text = self.created_text = ""
-        self.participants, self.matches, self.participant_query = [], [], ""
-        self.panel_open = False
-        self.locked_reason, self.regroup_links = "", []
-        self.can_send, self.send_block_reason = False, ""
-        self.bubbles, self.has_earlier, self.loading_earlier, self.earlier_error = [], False, False, ""
-        self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
-        self.counter, self.draft_problem, self.sending, self.send_error = composer.EMPTY_COUNTER, "", False, ""
-        self.compose_key = ""
-
-    def _set(self, **values: Any) -> None:
-        """Assign only what changed: Reflex sends every assigned var, and live refreshes are often."""
-        for name, value in values.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        self._reset_fields(keep=("phase",))
+        self._assign(phase=phase)
 
     def _apply_detail(self, detail: GroupDetail) -> None:
         rows = [chat_panels.participant_row(p) for p in detail.participants]
@@ -116,7 +100,7 @@ class GroupChatState(SessionState):
             matches = [r for r in rows if r.id in wanted]
         else:
             matches = rows
-        self._set(
+        self._assign(
             title=detail.title,
             contact_name=rows[0].name if rows else detail.title,
             number_text=f"{label} · {detail.number_display}" if label else detail.number_display,
@@ -144,7 +128,7 @@ class GroupChatState(SessionState):
         if len(shown) > MAX_SHOWN:
             shown = shown[-MAX_SHOWN:]
             self.has_earlier = True
-        self._set(bubbles=shown)
+        self._assign(bubbles=shown)
         return any(b.id not in known for b in fresh)
 
     def _to_login(self):
@@ -153,44 +137,31 @@ class GroupChatState(SessionState):
         self._reset_view()
         return [rx.redirect(LOGIN_ROUTE, replace=True), rx.call_script(composer.send_done_js())]
 
-    async def _mark_read(self, actor) -> None:
-        try:
-            await asyncio.to_thread(groups.mark_read, actor, self.chat_id)
-        except GroupsmsError:
-            pass  # an unread count is not worth an error on screen
-        except Exception:
-            logger.exception("mark_read failed")
-
-    def _not_found(self) -> None:
+    def _not_found(self, exc: NotFound | None = None, error: str | None = None) -> None:
         self._reset_view("not_found")
+
+    async def _mark_read(self, actor) -> None:
+        await self._attempt(groups.mark_read, actor, self.chat_id)  # a refusal is not worth showing
+
+    async def _refresh_view(self, actor) -> None:
+        """Re-read the group and its latest page (live updates and after a send)."""
+        detail, latest = await self._call(_view, actor, self.chat_id)
+        self._apply_detail(detail)
+        if self._show_latest(latest, replace=False):
+            await self._mark_read(actor)
+        if self.open_message_id:
+            await self._load_deliveries(actor, self.open_message_id)
 
     # -- loading ---------------------------------------------------------------------------------
 
     @rx.event
-    @signed_in(shell=True)
+    @signed_in(shell=True, error="load_error")
     async def load(self, actor):
         self._reset_view()
         group_id = _route_group_id(self.router.url.path)
         if group_id is None:
-            self._not_found()
-            return None
-        try:
-            detail, latest = await asyncio.to_thread(_view, actor, group_id)
-        except NotAuthenticated:
-            self._reset_view()
-            return rx.redirect(LOGIN_ROUTE, replace=True)
-        except NotFound:
-            self._not_found()
-            return None
-        except GroupsmsError as exc:
-            self._reset_view("error")
-            self.load_error = str(exc)
-            return None
-        except Exception:
-            logger.exception("loading group %s failed", group_id)
-            self._reset_view("error")
-            self.load_error = "This conversation could not be loaded. Please reload the page."
-            return None
+            return self._not_found()
+        detail, latest = await self._call(_view, actor, group_id)
         self.chat_id = detail.id
         self._apply_detail(detail)
         self._show_latest(latest, replace=True)
@@ -205,7 +176,7 @@ class GroupChatState(SessionState):
         return rx.scroll_to(chat.MESSAGES_ID + "-end")
 
     @rx.event
-    @signed_in
+    @signed_in(error=None)
     async def leave(self, actor):
         """The page was left: stop refreshing this tab for the group."""
         self.chat_id = 0
@@ -215,57 +186,34 @@ class GroupChatState(SessionState):
         if self.phase != "ready" or self.chat_id != group_id:
             return
         actor = await self._actor()
-        if actor is None:  # signed out elsewhere, or the session expired: show nothing more
-            self._reset_view("signed_out")
-            return
         try:
-            detail, latest = await asyncio.to_thread(_view, actor, group_id)
-        except NotFound:
-            self._not_found()
-            return
-        except GroupsmsError:
-            return
-        except Exception:
-            logger.exception("live refresh of group %s failed", group_id)
-            return
-        self._apply_detail(detail)
-        if self._show_latest(latest, replace=False):
-            await self._mark_read(actor)
-        if self.open_message_id:
-            await self._load_deliveries(actor, self.open_message_id)
+            if actor is None:
+                raise NotAuthenticated()
+            await self._refresh_view(actor)
+        except NotAuthenticated:  # signed out elsewhere, or the session expired: show nothing more
+            self._reset_view("signed_out")
+        except Exception as exc:  # the same mapping as a handler's; a refresh shows no error
+            self._failed(f"live refresh of group {group_id}", exc, None)
 
     @rx.event
-    @signed_in
+    @signed_in(error="earlier_error", busy="loading_earlier")
     async def load_earlier(self, actor):
-        if self.phase != "ready" or not self.bubbles or self.loading_earlier:
+        if self.phase != "ready" or not self.bubbles:
             return
-        self.loading_earlier, self.earlier_error = True, ""
+        self.earlier_error = ""
         yield
-        try:
-            page = await asyncio.to_thread(
-                messages.list_messages, actor, self.chat_id, self.bubbles[0].id, PAGE_SIZE
-            )
-        except NotFound:
-            self._not_found()
-            return
-        except GroupsmsError as exc:
-            self.earlier_error = str(exc)
-        except Exception:
-            logger.exception("loading earlier messages failed")
-            self.earlier_error = _GENERIC_ERROR
-        else:
-            now = datetime.now(UTC).replace(tzinfo=None)
-            locked = bool(self.locked_reason)
-            known = {b.id for b in self.bubbles}
-            older = [chat.bubble(m, locked, now) for m in page if m.id not in known]
-            self.bubbles = older + self.bubbles
-            self.has_earlier = len(page) >= PAGE_SIZE and len(self.bubbles) < MAX_SHOWN
-        self.loading_earlier = False
+        page = await self._call(messages.list_messages, actor, self.chat_id, self.bubbles[0].id, PAGE_SIZE)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        locked = bool(self.locked_reason)
+        known = {b.id for b in self.bubbles}
+        older = [chat.bubble(m, locked, now) for m in page if m.id not in known]
+        self.bubbles = older + self.bubbles
+        self.has_earlier = len(page) >= PAGE_SIZE and len(self.bubbles) < MAX_SHOWN
 
     # -- participants ----------------------------------------------------------------------------
 
     @rx.event
-    @signed_in
+    @signed_in(error=None)
     async def search_participants(self, actor, value: Any):
         if self.phase != "ready":
             return None
@@ -274,22 +222,13 @@ class GroupChatState(SessionState):
         if not query:
             self.matches = self.participants
             return None
-        try:
-            found = await asyncio.to_thread(groups.search_participants, actor, self.chat_id, query)
-        except NotFound:
-            self._not_found()
-            return None
-        except GroupsmsError:
-            found = []
-        except Exception:
-            logger.exception("participant search failed")
-            found = []
+        found = await self._call(groups.search_participants, actor, self.chat_id, query)
         if self.participant_query == query:  # a later keystroke may have answered first
             self.matches = [chat_panels.participant_row(p) for p in found]
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error=None)
     async def toggle_panel(self, actor):
         self.panel_open = not self.panel_open
         return None
@@ -297,48 +236,46 @@ class GroupChatState(SessionState):
     # -- delivery details (E3) -------------------------------------------------------------------
 
     async def _load_deliveries(self, actor, message_id: int) -> None:
-        try:
-            rows = await asyncio.to_thread(messages.message_deliveries, actor, message_id)
-        except GroupsmsError as exc:
-            self.deliveries, self.deliveries_error = [], str(exc)
-        except Exception:
-            logger.exception("delivery details failed")
-            self.deliveries, self.deliveries_error = [], _GENERIC_ERROR
-        else:
-            self._set(
-                deliveries=[chat.delivery_row(d) for d in rows],
-                deliveries_error="" if rows else "No delivery was attempted for this message.",
-            )
+        rows = await self._call(messages.message_deliveries, actor, message_id)
+        self._assign(
+            deliveries=[chat.delivery_row(d) for d in rows],
+            deliveries_error="" if rows else "No delivery was attempted for this message.",
+        )
 
     @rx.event
-    @signed_in
+    @signed_in(error="deliveries_error")
     async def toggle_deliveries(self, actor, message_id: Any):
         if isinstance(message_id, bool) or not isinstance(message_id, int):
             return None
         if self.open_message_id == message_id:
-            self.open_message_id, self.deliveries, self.deliveries_error = 0, [], ""
+            self._reset_fields("open_message_id", "deliveries", "deliveries_error")
             return None
         if not any(b.id == message_id for b in self.bubbles):
             return None  # only messages this tab shows
-        self.open_message_id, self.deliveries, self.deliveries_error = message_id, [], ""
+        self._reset_fields("deliveries", "deliveries_error")
+        self.open_message_id = message_id
         await self._load_deliveries(actor, message_id)
         return None
 
     # -- the composer (E5, R4, R13) --------------------------------------------------------------
 
     @rx.event
-    @signed_in
+    @signed_in(error=None)
     async def draft_changed(self, actor, value: Any):
+        """Every keystroke in the box: the counter. No database work here (the session lookup is
+        SessionGuard's, cached for a few seconds)."""
         text = value if isinstance(value, str) else ""
-        self.counter, self.draft_problem = composer.counter_text(text)
+        counter, problem = composer.counter_text(text)
+        self._assign(counter=counter, draft_problem=problem)
         if self.send_error and text:
             self.send_error = ""
 
     @rx.event
-    @signed_in
+    @signed_in(error="send_error", busy="sending")
     async def send(self, actor, form_data: Any):
         """Send the composed text once: the form carries the compose key, so a doubled or retried
-        event returns the message already sent. Every path ends by releasing the composer."""
+        event returns the message already sent. Every path ends by releasing the composer (without
+        a session through `_to_login`)."""
         restore = ""
         async for update in self._send(actor, form_data):
             if isinstance(update, str):  # the text was not sent: give it back to the box
@@ -358,35 +295,25 @@ class GroupChatState(SessionState):
             self.send_error = problem
             yield text
             return
-        self.sending, self.send_error = True, ""
+        self.send_error = ""
         self.counter, self.draft_problem = composer.EMPTY_COUNTER, ""
         yield
-        try:
-            await asyncio.to_thread(messages.send_message, actor, self.chat_id, text, key)
-        except NotFound:
+        # Not sent (or, unexpected, unknown: the key stays, a resend is safe): the text goes back.
+        sent = await self._attempt(messages.send_message, actor, self.chat_id, text, key)
+        if isinstance(sent.exc, NotFound):
             self._not_found()
             return
-        except Exception as exc:  # not sent (or, unexpected, unknown: the key stays, a resend is safe)
-            if not isinstance(exc, GroupsmsError):
-                logger.exception("sending in group %s failed", self.chat_id)
-            self.sending, self.send_error = False, (
-                str(exc) if isinstance(exc, GroupsmsError) else "The message could not be sent. Please try again.")
+        if not sent.ok:
+            self.send_error = sent.error
             self.counter, self.draft_problem = composer.counter_text(text)
             yield text
             return
         if key == self.compose_key:
             self.compose_key = _new_compose_key()
         self.sending = False
-        try:
-            detail, latest = await asyncio.to_thread(_view, actor, self.chat_id)
-        except GroupsmsError:
-            return  # sent; the live refresh shows it
-        except Exception:
-            logger.exception("refreshing group %s after a send failed", self.chat_id)
-            return
-        self._apply_detail(detail)
-        self._show_latest(latest, replace=False)
-        yield rx.scroll_to(chat.MESSAGES_ID + "-end")
+        shown = await self._attempt(self._refresh_view, actor)  # sent; else the live refresh shows it
+        if shown.ok:
+            yield rx.scroll_to(chat.MESSAGES_ID + "-end")
 
 
 live.register_view(GroupChatState)
@@ -399,13 +326,16 @@ def page() -> rx.Component:
     S = GroupChatState
     return app_shell(
         rx.el.div(
-            rx.match(
-                S.phase,
-                ("ready", chat_panels.conversation(S)),
-                ("not_found", chat.not_found_message()),
-                ("signed_out", chat.signed_out_message(LOGIN_ROUTE)),
-                ("error", chat.load_error_message(S.load_error)),
-                chat.loading_message(),
+            rx.cond(
+                S.load_error != "",
+                chat.load_error_message(S.load_error),
+                rx.match(
+                    S.phase,
+                    ("ready", chat_panels.conversation(S)),
+                    ("not_found", chat.not_found_message()),
+                    ("signed_out", chat.signed_out_message(LOGIN_ROUTE)),
+                    chat.loading_message(),
+                ),
             ),
             on_unmount=S.leave,
         ),

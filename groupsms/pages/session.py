@@ -1,24 +1,27 @@
-"""The browser session and the store-wide session check.
+"""The browser session, the store-wide session check and the handler kernel.
 
 The session cookie holds a random token; the server stores only its hash (`services.sessions`).
 Reflex lets the browser call every public method of every State class with any arguments, so:
 
-- every handler resolves the actor from the cookie again (`SessionState._actor`) and never trusts
-  anything it stored earlier;
-- every public handler is decorated with `@signed_in` (or `@public`), which does that check and
-  hands the handler the actor; `tests/pages/test_handlers.py` fails for a handler with neither;
+- every public handler is decorated with `@signed_in` (or `@public`); `tests/pages/test_handlers.py`
+  fails for a handler with neither. `signed_in` is the one ladder every handler runs through: it
+  resolves the actor for this event, hands it to the handler, turns what the services raise into
+  what the page shows, and sets and clears a busy flag around the body;
 - `SessionGuard`, a middleware run before every event, refuses every event unless the cookie names
   a valid session, except Reflex's own internal events and handlers marked `@public` (signing in).
-  It is a backstop: handlers still check for themselves.
+  The actor it looked up is handed to the event's handler (`_event_actor`), so one event costs one
+  session lookup; a handler called any other way looks the session up itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import reflex as rx
@@ -26,7 +29,7 @@ from reflex.state import StateUpdate
 from reflex_base.event import Event
 
 from groupsms import config
-from groupsms.errors import GroupsmsError
+from groupsms.errors import GroupsmsError, NotAuthenticated, NotFound
 from groupsms.headers import app_url_is_https
 from groupsms.services import sessions
 
@@ -42,9 +45,18 @@ LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
 # Tokens are short (`secrets.token_urlsafe(32)`); anything much longer is not one of ours.
 _MAX_TOKEN_LENGTH = 256
+# What a person sees when a handler failed in a way nobody planned for (the log has the traceback).
+UNEXPECTED = "Something went wrong. Please try again."
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _PUBLIC_HANDLERS: set[str] = set()
+
+# The actor SessionGuard resolved for the event being processed, with the token it resolved:
+# Reflex runs the middleware and then the handler in the same task, and the guard sets this (or
+# clears it) before every event, so a handler never sees another event's lookup.
+_EVENT_ACTOR: contextvars.ContextVar[tuple[str, Actor] | None] = contextvars.ContextVar(
+    "groupsms_event_actor", default=None
+)
 
 
 def _handler_key(fn: Callable[..., Any]) -> str:
@@ -53,6 +65,9 @@ def _handler_key(fn: Callable[..., Any]) -> str:
 
 # What `signed_in` and `public` leave on a handler, so a test can find handlers with neither.
 ACCESS_MARK = "_groupsms_access"
+# Where `signed_in` records the state field a handler's refusals go to (and its busy flag).
+ERROR_FIELD_MARK = "_groupsms_error_field"
+BUSY_FIELD_MARK = "_groupsms_busy_field"
 
 
 def public(fn: _F) -> _F:
@@ -62,18 +77,33 @@ def public(fn: _F) -> _F:
     return fn
 
 
-def signed_in(fn: Callable[..., Any] | None = None, *, shell: bool = False) -> Any:
-    """The session check of every page event handler: resolves the signed-in user from the cookie
-    and passes it as the handler's first argument after `self`; without a valid session the
-    handler does not run and the state's `_to_login()` is returned instead (a page state overrides
-    it to drop what it shows; the default redirects to the sign-in page).
+def signed_in(
+    fn: Callable[..., Any] | None = None,
+    *,
+    shell: bool = False,
+    error: str | None = "error",
+    busy: str | None = None,
+) -> Any:
+    """The kernel of every page event handler.
+
+    1. The actor: the one SessionGuard resolved for this event, else looked up from the cookie.
+       Without a valid session the body does not run and the state's `_to_login()` is returned
+       (by default: the state's own fields back to their defaults, and a redirect to sign-in).
+    2. The body runs with the actor as its first argument after `self`; it runs blocking service
+       calls through `await self._call(fn, ...)` (a worker thread).
+    3. What the body raises becomes what the page shows: `NotAuthenticated` → `_to_login()`;
+       `NotFound` → `_not_found(exc, error)` (by default its message in the error field); any other
+       `GroupsmsError` → its message in the state field named by `error`; anything else → a log
+       entry with the traceback and `UNEXPECTED` in that field.
+    4. `busy` names a bool field set while the body runs and cleared after it, also on error (the
+       browser sees it at the body's first `yield`).
 
     Usage (under `@rx.event`, which must stay outermost)::
 
         @rx.event
-        @signed_in
-        async def rename(self, actor: Actor, group_id, name):
-            ...  # the browser sends only (group_id, name)
+        @signed_in(error="send_error", busy="sending")
+        async def send(self, actor: Actor, form_data):
+            ...  # the browser sends only (form_data)
 
         @rx.event
         @signed_in(shell=True)  # page `load` handlers: also refresh the shell's user fields
@@ -86,40 +116,64 @@ def signed_in(fn: Callable[..., Any] | None = None, *, shell: bool = False) -> A
     handler with neither fails `tests/pages/test_handlers.py`.
     """
     if fn is None:
-        return functools.partial(signed_in, shell=shell)
+        return functools.partial(signed_in, shell=shell, error=error, busy=busy)
 
-    async def resolve(self: SessionState) -> Actor | None:
-        return await (self._signed_in() if shell else self._actor())
-
+    name = fn.__qualname__
     if inspect.isasyncgenfunction(fn):
         @functools.wraps(fn)
-        async def wrapper(self, *args: Any, **kwargs: Any):
-            actor = await resolve(self)
+        async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
+            actor = await self._event_actor(shell=shell)
             if actor is None:
                 yield self._to_login()
                 return
-            async for update in fn(self, actor, *args, **kwargs):
-                yield update
+            self._set_busy(busy, True)
+            try:
+                async for update in fn(self, actor, *args, **kwargs):
+                    yield update
+            except Exception as exc:  # noqa: BLE001 (the kernel's whole point)
+                update = self._failed(name, exc, error)
+                if update is not None:
+                    yield update
+            finally:
+                self._set_busy(busy, False)
     elif inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
-        async def wrapper(self, *args: Any, **kwargs: Any):
-            actor = await resolve(self)
+        async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
+            actor = await self._event_actor(shell=shell)
             if actor is None:
                 return self._to_login()
-            return await fn(self, actor, *args, **kwargs)
+            self._set_busy(busy, True)
+            try:
+                return await fn(self, actor, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                return self._failed(name, exc, error)
+            finally:
+                self._set_busy(busy, False)
     else:
-        raise TypeError(f"@signed_in needs an async handler, got {fn.__qualname__}")
+        raise TypeError(f"@signed_in needs an async handler, got {name}")
 
     params = list(inspect.signature(fn).parameters.values())
     if len(params) < 2 or params[0].name != "self":
-        raise TypeError(f"{fn.__qualname__} must take (self, actor, ...) to be @signed_in")
+        raise TypeError(f"{name} must take (self, actor, ...) to be @signed_in")
     actor_param = params[1].name
     # inspect (and so Reflex) reads `__signature__` before following `__wrapped__`; type hints
     # come from `__annotations__`, resolved in the handler's own module (via `__wrapped__`).
     wrapper.__signature__ = inspect.signature(fn).replace(parameters=[params[0], *params[2:]])
     wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != actor_param}
     setattr(wrapper, ACCESS_MARK, "signed_in")
+    setattr(wrapper, ERROR_FIELD_MARK, error)
+    setattr(wrapper, BUSY_FIELD_MARK, busy)
     return wrapper
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `SessionState._attempt` returns: the value, or the message to show."""
+
+    ok: bool
+    value: Any = None
+    error: str = ""
+    exc: GroupsmsError | None = None  # the refusal, for a caller that tells kinds apart
 
 
 class SessionState(rx.State):
@@ -144,15 +198,106 @@ class SessionState(rx.State):
         return token
 
     async def _actor(self) -> Actor | None:
-        """The signed-in user for this browser, looked up again on every call."""
+        """The signed-in user for this browser (`sessions.actor_for_token`: the database, or its
+        cache of a few seconds that every sign-out and user change in this process empties)."""
         token = self._token()
         if token is None:
             return None
         return await asyncio.to_thread(sessions.actor_for_token, token)
 
+    async def _event_actor(self, *, shell: bool = False) -> Actor | None:
+        """The actor for the event being handled: the one SessionGuard resolved for it (same
+        token), else looked up now. `shell`: also refresh the page shell's user fields."""
+        handed, token = _EVENT_ACTOR.get(), self._token()
+        _EVENT_ACTOR.set(None)  # once: a second handler of the same event asks again
+        if handed is not None and token is not None and handed[0] == token:
+            actor: Actor | None = handed[1]
+        else:
+            actor = await self._actor()
+        if shell:
+            self._show_user(actor)
+        return actor
+
     def _to_login(self) -> Any:
-        """What a handler returns without a session. Page states override it to drop their data."""
+        """What a handler returns without a session: this state's fields back to their defaults
+        (nothing the user saw stays) and the browser to sign-in. A page state overrides it only
+        to add to that."""
+        self._reset_fields()
         return rx.redirect(LOGIN_ROUTE, replace=True)
+
+    def _not_found(self, exc: NotFound, error: str | None) -> Any:
+        """What a handler shows when the services answer "not found" (missing or not the user's,
+        R14): by default the message in the handler's error field. Pages with a not-found view
+        override it."""
+        if error is not None:
+            self._show_error(error, str(exc))
+        return None
+
+    # -- the kernel's pieces ---------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking service call in a worker thread (never on the event loop)."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def _attempt(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
+        """`_call` (or, for a coroutine function, an await) for a step whose refusal the handler
+        shows and then goes on (a list that could not be loaded, a change refused before a
+        refresh). Only `NotAuthenticated` still ends the handler (the kernel sends the browser to
+        sign-in)."""
+        try:
+            if inspect.iscoroutinefunction(fn):
+                return Outcome(True, await fn(*args, **kwargs))
+            return Outcome(True, await self._call(fn, *args, **kwargs))
+        except NotAuthenticated:
+            raise
+        except GroupsmsError as exc:
+            return Outcome(False, error=str(exc), exc=exc)
+        except Exception:
+            logger.exception("%s failed", getattr(fn, "__qualname__", fn))
+            return Outcome(False, error=UNEXPECTED)
+
+    def _failed(self, handler: str, exc: Exception, error: str | None) -> Any:
+        """What the page shows for what a handler body raised (see `signed_in`)."""
+        if isinstance(exc, NotAuthenticated):
+            return self._to_login()
+        if isinstance(exc, NotFound):
+            return self._not_found(exc, error)
+        if isinstance(exc, GroupsmsError):
+            message = str(exc)
+        else:
+            logger.exception("%s failed", handler)
+            message = UNEXPECTED
+        if error is not None:
+            self._show_error(error, message)
+        return None
+
+    def _show_error(self, field: str, message: str) -> None:
+        """Put a message into an error field: a text, or a list of texts."""
+        setattr(self, field, [message] if isinstance(getattr(self, field), list) else message)
+
+    def _set_busy(self, busy: str | None, value: bool) -> None:
+        if busy is not None:
+            self._assign(**{busy: value})
+
+    # -- assigning and resetting -----------------------------------------------------------------
+
+    def _assign(self, **values: Any) -> None:
+        """Assign only what changed: Reflex sends every assigned var, and live refreshes are often."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
+    @classmethod
+    def _own_fields(cls) -> dict[str, Any]:
+        # Inherited fields belong to (and reset with) the class that declares them.
+        return {name: field for name, field in cls.__fields__.items() if field._owner is cls}
+
+    def _reset_fields(self, *names: str, keep: tuple[str, ...] = ()) -> None:
+        """Put fields back to their declared defaults: the named ones, or all this state declares
+        (but `keep`)."""
+        fields = type(self)._own_fields()
+        chosen = names or tuple(fields)
+        self._assign(**{name: fields[name].default_value() for name in chosen if name not in keep})
 
     def _forget_session(self) -> list[rx.event.EventSpec]:
         """Drop the token here and in the browser; returns the event that removes the cookie."""
@@ -166,18 +311,15 @@ class SessionState(rx.State):
     is_admin: bool = False
     simulator_mode: bool = False
 
-    async def _signed_in(self) -> Actor | None:
-        """The actor, with the shell's display fields refreshed; None (and the fields cleared) when
-        there is no valid session. Page `load` handlers start with this."""
-        actor = await self._actor()
+    def _show_user(self, actor: Actor | None) -> None:
+        """The shell's display fields for this actor (cleared without one)."""
         if actor is None:
             self.user_name, self.is_admin = "", False
-            return None
-        self.user_name, self.is_admin = actor.name, actor.role == "admin"
+            return
         from groupsms.messaging import runtime
 
-        self.simulator_mode = runtime.simulator() is not None
-        return actor
+        self._assign(user_name=actor.name, is_admin=actor.role == "admin",
+                     simulator_mode=runtime.simulator() is not None)
 
     async def _reset_tab(self) -> None:
         """Put every page state of this tab back to its defaults (signing out): nothing the previous
@@ -188,9 +330,7 @@ class SessionState(rx.State):
             cls = todo.pop()
             todo.extend(cls.get_substates())
             state = await self.get_state(cls)
-            for name, field in cls.__fields__.items():
-                if field._owner is cls:  # inherited fields reset with the class that owns them
-                    setattr(state, name, field.default_value())
+            state._reset_fields()
 
     @rx.event
     @public
@@ -223,6 +363,7 @@ class SessionGuard(rx.Middleware):
     """Refuse every event without a valid session, but Reflex's own and the `@public` handlers."""
 
     async def preprocess(self, app: App, state: rx.State, event: Event) -> StateUpdate | None:
+        _EVENT_ACTOR.set(None)  # nothing of the previous event's lookup stays for this one
         state_path, _, handler_name = event.name.rpartition(".")
         try:
             state_cls = rx.State.get_class_substate(state_path)
@@ -235,6 +376,8 @@ class SessionGuard(rx.Middleware):
         if handler is not None and _handler_key(handler.fn) in _PUBLIC_HANDLERS:
             return None
         session = await state.get_state(SessionState)
-        if await session._actor() is not None:
-            return None
-        return _redirect_to_login()
+        actor = await session._actor()
+        if actor is None:
+            return _redirect_to_login()
+        _EVENT_ACTOR.set((session._token(), actor))  # the handler of this event takes it over
+        return None

@@ -8,6 +8,13 @@ Signing in takes three steps so that the slow part holds nothing another request
    stall the event loop nor use up the threads every other handler relies on;
 3. a second short transaction records the failure, or creates the session.
 
+Looking a session up is cached for a few seconds per process (`SESSION_CACHE_SECONDS`), so a burst
+of events from one browser (typing in the composer sends one per keystroke) costs one lookup, not
+one transaction each. Any write in this process to a user or to a session (sign-out, deactivation,
+a role, data access or password change, an expired session deleted) empties the cache when it
+commits; another process of the same install sees such a change at the latest when its own entry
+runs out.
+
 Throttles are delays, never locks: after a few failures, each key (the email, the client address,
 the whole install) must wait before its next try, and the wait doubles with every further failure
 up to a cap. A stranger who knows an email can make its owner wait at most `EMAIL.cap` seconds,
@@ -24,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, event, func
 from sqlmodel import Session, select
 
 from groupsms import config, db
@@ -44,7 +51,10 @@ DEFAULT_IDLE_HOURS = 12.0
 HASH_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 MAX_WAITING_SIGN_INS = 64
 
-__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "SignInThrottled"]
+# How long a looked-up session is trusted without asking the database again (see the module doc).
+SESSION_CACHE_SECONDS = 5.0
+
+__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "forget_cached_sessions", "SignInThrottled"]
 
 
 @dataclass(frozen=True)
@@ -212,13 +222,93 @@ async def sign_in_async(email: object, password: object, client: object = None) 
 # -- sessions -------------------------------------------------------------------------------------
 
 
+class _SessionCache:
+    """token hash -> (actor, trusted until). A generation number, bumped by every invalidation,
+    keeps a lookup that raced a sign-out from storing what it read before the sign-out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[Actor, datetime]] = {}
+        self.generation = 0
+
+    def get(self, key: str, now: datetime) -> Actor | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if now >= entry[1]:
+                del self._entries[key]
+                return None
+            return entry[0]
+
+    def put(self, key: str, actor: Actor, until: datetime, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._entries) >= 10_000:  # stale entries of many browsers: start again
+                self._entries.clear()
+            self._entries[key] = (actor, until)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+_cache = _SessionCache()
+
+
+def forget_cached_sessions() -> None:
+    """Ask the database again on the next lookup of every session. Writes to users and sessions
+    through the ORM call it on commit (below); code that changes them some other way calls it."""
+    _cache.clear()
+
+
+_CHANGED = "groupsms_sessions_changed"
+_WATCHED_TABLES = (User.__table__, AuthSession.__table__)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_user_or_session_changes(session: Session, _context) -> None:  # noqa: ANN001
+    if any(isinstance(o, (User, AuthSession)) for o in session.deleted) or any(
+        isinstance(o, User) for o in session.dirty
+    ):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state) -> None:  # noqa: ANN001
+    if state.is_update or state.is_delete:
+        mapper = state.bind_arguments.get("mapper")
+        table = getattr(state.statement, "table", None)
+        if (mapper is not None and mapper.class_ in (User, AuthSession)) or table in _WATCHED_TABLES:
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _cache.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_on_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
 def actor_for_token(token: object) -> Actor | None:
-    """The actor of a live session, or None for a missing, unknown, expired or idle token."""
+    """The actor of a live session, or None for a missing, unknown, expired or idle token.
+    Cached for up to `SESSION_CACHE_SECONDS` (see the module doc)."""
     if not isinstance(token, str) or not (20 <= len(token) <= 100):
         return None
+    key = token_hash(token)
     now = utcnow()
+    cached = _cache.get(key, now)
+    if cached is not None:
+        return cached
+    generation = _cache.generation
     with db.transaction() as s:
-        row = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
+        row = s.exec(select(AuthSession).where(AuthSession.token_hash == key)).first()
         if row is None:
             return None
         if row.expires_at <= now or now - row.last_seen_at > _idle_limit():
@@ -230,7 +320,10 @@ def actor_for_token(token: object) -> Actor | None:
         if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             s.add(row)
-        return Actor.of(user)
+        actor = Actor.of(user)
+        until = min(now + timedelta(seconds=SESSION_CACHE_SECONDS), row.expires_at)
+    _cache.put(key, actor, until, generation)
+    return actor
 
 
 def sign_out(actor: Actor | None, token: object) -> None:
