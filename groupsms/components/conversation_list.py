@@ -13,7 +13,6 @@ from typing import Any
 import reflex as rx
 
 from groupsms.components import forms
-from groupsms.components.create_group import CreateGroupState
 from groupsms.services.groups import GroupSummary
 from groupsms.services.messages import RoutingItem
 
@@ -123,7 +122,7 @@ def routing_row(item: RoutingItem, titles: dict[int, str], now: datetime) -> Rou
 
 # -- view ------------------------------------------------------------------------------------------
 
-def _new_message_menu() -> rx.Component:
+def _new_message_menu(dialog: Any) -> rx.Component:
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.button(
@@ -137,14 +136,16 @@ def _new_message_menu() -> rx.Component:
         rx.dropdown_menu.content(
             rx.dropdown_menu.item(
                 rx.hstack(rx.icon("users", size=16), rx.text("Group Message"), spacing="2", align="center"),
-                on_select=CreateGroupState.open_dialog,
+                on_select=dialog.open_dialog,
             ),
             align="end",
         ),
     )
 
 
-def header(s: Any) -> rx.Component:
+def header(s: Any, dialog: Any) -> rx.Component:
+    """The page heading, the search box and the "Create a new message" menu opening `dialog`
+    (the group dialog's state)."""
     return rx.vstack(
         rx.hstack(
             rx.heading("Conversations", size="6", as_="h1"),
@@ -158,7 +159,7 @@ def header(s: Any) -> rx.Component:
                 on_click=s.refresh,
                 loading=s.refreshing,
             ),
-            _new_message_menu(),
+            _new_message_menu(dialog),
             align="center",
             spacing="2",
             width="100%",

@@ -1,7 +1,8 @@
 """The picker of the "Group Message" dialog (components/create_group.py): the from-number field,
 the selected-participant chips, the contact-number checkboxes, and the dialog's warnings.
 
-Pure layout: the functions take the dialog's state class (`s`); the state lives in create_group.py.
+Pure layout: the functions take the dialog's state class (`s`); the state lives in
+pages/create_group.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import reflex as rx
 from sqlmodel import select
 
 from groupsms import db
-from groupsms.components.create_group import CreateGroupState
+from groupsms.pages.create_group import CreateGroupState
 from groupsms.messaging import inbound
 from groupsms.models import Message
 from groupsms.pages.conversations import ConversationsState

@@ -337,7 +337,7 @@ def test_send_without_a_session_still_releases_the_composer_and_goes_to_sign_in(
 
 
 def test_group_dialog_without_a_session_closes_empty_and_goes_to_sign_in(world):
-    from groupsms.components.create_group import CreateGroupState
+    from groupsms.pages.create_group import CreateGroupState
 
     root = rx.State(_reflex_internal_init=True)
     state = _substate(root, CreateGroupState)

@@ -37,6 +37,9 @@ class _FakeSession:
         self.lookups += 1
         return self.actor
 
+    def _token(self) -> str:
+        return "a-session-token"
+
 
 def _preprocess(event_name: str, actor: object | None = None):
     tree = _FakeTree(actor)
