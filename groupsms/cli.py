@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from groupsms import cli_inbound, cli_numbers, config, db
+from groupsms import cli_api, cli_inbound, cli_numbers, config, db
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,9 @@ def _worker(args: argparse.Namespace) -> int:
     from groupsms.messaging.inbound_loop import InboundLoop
 
     inbound_thread = InboundLoop().start(stop)  # webhook retries never wait behind sends
+    from groupsms.messaging import webhook_out
+
+    webhook_out.start(stop)  # outbound webhooks to CRMs
     worker.run_forever(stop)
     inbound_thread.join(timeout=15)
     return 0
@@ -249,11 +252,13 @@ COMMANDS: dict[tuple[str, ...], Command] = {
                                      cli_numbers.unassign, cli_numbers.unassign_arguments),
     ("inbound", "failed"): Command("list webhook events that could not be processed after their retries",
                                    cli_inbound.failed, cli_inbound.failed_arguments),
+    ("api-token", "create"): Command("make an API token acting as a user (prints {\"token\": ...})", cli_api.create,
+                                     cli_api.create_arguments),
 }
 # Help for the first word of multi-word commands.
 COMMAND_GROUPS = {"db": "database schema", "group": "group conversations",
                   "numbers": "the provider account's numbers and the locations they are given to",
-                  "inbound": "webhook events (SMS and receipts) received"}
+                  "inbound": "webhook events (SMS and receipts) received", "api-token": "tokens of the REST API"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from groupsms import config, db
+from groupsms import api, config, db
 from groupsms.headers import SecurityHeaders
 from groupsms.pages import PAGE_MODULES
 from groupsms.live import live_updates
@@ -57,7 +58,8 @@ config.require_signed_webhooks()
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin).
 # Webhook routes first; then SecurityHeaders wraps everything, the built frontend included (in
 # production Reflex mounts it inside the backend app).
-app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=vonage.routes), SecurityHeaders])
+app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=[*vonage.routes, Mount(api.PREFIX, app=api.app)]),
+                                                                   SecurityHeaders])
 app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)

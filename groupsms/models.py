@@ -355,3 +355,65 @@ class GroupRead(SQLModel, table=True):
     )
     last_read_message_id: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A token a CRM sends as `Authorization: Bearer <token>`. It acts as its user, with that user's
+    access, narrowed by its scopes. Only the SHA-256 of the token is stored; it is shown once."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    user_id: int = _fk("app_user.id", ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    # The first characters of the token, shown in lists so people can tell tokens apart.
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    # Space-separated subset of: read send contacts:write admin.
+    scopes: str = Field(default="", max_length=200)
+    created_by_id: int | None = _fk("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A URL of the location's CRM that receives signed events of the chosen types."""
+
+    __tablename__ = "webhook_subscription"
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = _fk("location.id")
+    url: str = Field(max_length=2000)
+    # Space-separated event types (message.received, group.created, ...).
+    events: str = Field(max_length=500)
+    # The HMAC-SHA256 key of the Groupsms-Signature header (the receiver holds the same).
+    secret: str = Field(max_length=100)
+    created_by_id: int | None = _fk("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = Field(default=None)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription: the outbound-webhook outbox, written in the same transaction
+    as the change and sent at least once, retried with backoff until `expires_at`."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="ck_webhook_delivery_status"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = _fk("webhook_subscription.id", ondelete="CASCADE")
+    location_id: int = _fk("location.id", index=False)
+    event_id: str = Field(max_length=40, index=True)
+    event_type: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    claimed_until: datetime | None = Field(default=None)
+    last_status_code: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = Field(default=None)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from groupsms import config
 from groupsms.messaging.gateway import SmsGateway
+from groupsms.messaging import webhook_out
 from groupsms.messaging.inbound_loop import InboundLoop
 from groupsms.messaging.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from groupsms.messaging.vonage_gateway import from_settings
@@ -81,4 +82,5 @@ def start(app_webhook_base: str, *, background: bool = True) -> Messaging:
         )
         running.thread.start()
         running.inbound_thread = InboundLoop().start(running.stop_event)
+        webhook_out.start(running.stop_event)  # outbound webhooks to CRMs
     return running

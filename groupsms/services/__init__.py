@@ -2,6 +2,7 @@
 access, validates with the domain and writes in one transaction."""
 
 from groupsms.services import (
+    api_tokens,
     audit,
     contacts,
     groups,
@@ -13,6 +14,7 @@ from groupsms.services import (
     policy,
     sessions,
     users,
+    webhook_subscriptions,  # registers the outbound-webhook outbox writer with every write path
 )
 from groupsms.services._base import Actor
 
