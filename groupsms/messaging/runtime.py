@@ -24,7 +24,18 @@ _SIMULATOR = None  # the in-process simulator, when there is one (the Phones pag
 
 
 def simulator():
-    """The built-in simulator of this process, or None when sending through Vonage."""
+    """The built-in simulator of this process, or None when sending through Vonage.
+
+    With GROUPSMS_SIMULATOR=external the simulator is another process shared by every worker
+    (`groupsms simulator`, whose VONAGE_* variables this process was given): a client of it."""
+    global _SIMULATOR
+    if _SIMULATOR is None and os.environ.get("GROUPSMS_SIMULATOR") == "external":
+        settings = config.load()
+        if settings.vonage_api_key and settings.vonage_api_secret:
+            from groupsms.simulator.remote import RemoteSimulator
+
+            _SIMULATOR = RemoteSimulator(settings.vonage_rest_host, settings.vonage_api_key,
+                                         settings.vonage_api_secret, settings.vonage_ca_bundle)
     return _SIMULATOR
 
 

@@ -70,6 +70,10 @@ def retry_budget_from_env() -> float:
     return _seconds_from_env("GROUPSMS_RETRY_BUDGET", RETRY_BUDGET_SECONDS)
 
 
+def _wake_outbox(_change) -> None:  # noqa: ANN001
+    notify.outbox_ready.set()
+
+
 def _aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without their (UTC) zone."""
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
@@ -296,6 +300,9 @@ class Worker:
         """Keep up to `batch` deliveries claimed and sending: a slow send never holds up the rest."""
         log.info("outbox worker %s started", self.name)
         self._start_heartbeat()
+        # Another process (a webhook, a page) queued deliveries: its change reaches us over the Redis
+        # change bus, and we wake at once instead of at the next poll.
+        unsubscribe = notify.subscribe(_wake_outbox) if os.environ.get("REFLEX_REDIS_URL") else None
         while not stop.is_set():
             try:
                 room = self.batch - self._in_flight()
@@ -313,6 +320,8 @@ class Worker:
             except Exception:
                 log.exception("outbox worker %s: loop error", self.name)
                 stop.wait(poll_seconds)
+        if unsubscribe:
+            unsubscribe()
         self.close()
 
     def close(self) -> None:

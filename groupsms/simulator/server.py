@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 5.0  # seconds a kept-alive connection may sit idle (or a request may take to arrive)
 MAX_BODY = 64 * 1024
+CONTROL_PREFIX = "/_simulator/"  # simulator/control.py: handsets, for app processes sharing one simulator
 
 
 @dataclass
@@ -135,6 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         path, _, query = self.path.partition("?")
+        if path.startswith(CONTROL_PREFIX):
+            from groupsms.simulator import control
+
+            self._send(control.handle(self.server.simulator, "POST", path, query, body, self.headers))
+            return
         if path != "/sms/json":
             self._send(Reply(404, {"error": f"no such endpoint: {path}"}))
             return
@@ -150,6 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
             from groupsms.simulator.numbers_api import handle_owned_numbers
 
             self._send(handle_owned_numbers(self.server.simulator, query, self.headers))
+            return
+        if path.startswith(CONTROL_PREFIX) and self.command == "GET":
+            from groupsms.simulator import control
+
+            self._send(control.handle(self.server.simulator, "GET", path, query, b"", self.headers))
             return
         self._send(Reply(405, {"error": "the simulator implements POST /sms/json and GET /account/numbers"}))
 
