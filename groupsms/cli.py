@@ -1,4 +1,4 @@
-"""The `groupsms` console script (DESIGN §4).
+"""The `groupsms` console script.
 
 Subcommands live in one registry, `COMMANDS`, keyed by their words: `("db", "upgrade")` is
 `groupsms db upgrade`. A command is a function taking the parsed arguments and returning the exit
@@ -51,7 +51,7 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _load_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE.json", help="a load file (see DESIGN §4 / README)")
+    parser.add_argument("file", metavar="FILE.json", help="a load file (its format: README, From scripts)")
 
 
 def _load(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Settings read from the environment (DESIGN §4). Nothing secret lives in the repository."""
+"""Settings read from the environment (README: Configuration). Nothing secret lives in the repository."""
 
 from __future__ import annotations
 

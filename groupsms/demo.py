@@ -1,6 +1,6 @@
 """The demo: a real-estate team ("Acme Realty") and a second, small location ("Birch Homes").
 
-It is an ordinary load file (DESIGN §4), so `groupsms demo` upserts it like `groupsms load` would:
+It is an ordinary load file (groupsms/loadfile/), so `groupsms demo` upserts it like `groupsms load` would:
 running it again changes nothing, and restores what the demo looked like if it was edited.
 
 Every phone number is valid in phonenumbers' metadata: US/Canada ones are in the 555-01xx range,

@@ -1,4 +1,4 @@
-"""Load file (DESIGN §4): locations, users, business numbers and contacts, upserted by `ref`.
+"""Load file (format in the README): locations, users, business numbers and contacts, upserted by `ref`.
 
 Two phases. First the whole document is validated, against itself and against the database, and
 every error is collected, each naming the file, the entry and the field. Only a fully valid document

@@ -72,6 +72,7 @@ class Simulator(SmsApi):
         *,
         webhook_method: str = DEFAULT_WEBHOOK_METHOD,
         dlr_delay: float = 0.0,
+        latency: float = 0.0,
         fault_hold: float = 12.0,
         webhook_retry_for: float = 0.0,
         webhook_retry_delay: float = 1.0,
@@ -94,6 +95,7 @@ class Simulator(SmsApi):
         self.host = host
         self.rate_limit = float(rate_limit)
         self.dlr_delay = dlr_delay
+        self.latency = latency  # seconds each send request takes before its answer
         self.fault_hold = fault_hold
         self.price_per_part = Decimal(price_per_part)
         self.network = network
@@ -209,7 +211,7 @@ class Simulator(SmsApi):
         self._app_webhook_base = texts.check_loopback_url(base) if base else None
 
     def env(self) -> dict[str, str]:
-        """The environment the app needs to send through this simulator (DESIGN §4)."""
+        """The environment the app needs to send through this simulator (see the README's Configuration)."""
         env = {
             "VONAGE_API_KEY": self.api_key,
             "VONAGE_API_SECRET": self.api_secret,

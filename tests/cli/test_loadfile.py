@@ -1,4 +1,4 @@
-"""`groupsms load FILE.json`: upsert by ref, all errors at once, nothing half-written (DESIGN §4)."""
+"""`groupsms load FILE.json`: upsert by ref, all errors at once, nothing half-written (README: Using it)."""
 
 from __future__ import annotations
 

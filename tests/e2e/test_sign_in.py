@@ -1,4 +1,4 @@
-"""Signing in and out in a real browser (DESIGN §4: the login form's accessible names)."""
+"""Signing in and out in a real browser, finding the login form by its accessible names."""
 
 from __future__ import annotations
 

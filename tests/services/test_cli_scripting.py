@@ -1,4 +1,4 @@
-"""`groupsms group create` and `groupsms send`: the same services and refusals as the pages (DESIGN §4)."""
+"""`groupsms group create` and `groupsms send`: the same services and refusals as the pages (README: Using it)."""
 
 from __future__ import annotations
 
