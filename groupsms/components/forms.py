@@ -1,5 +1,6 @@
-"""Shared pieces of the admin pages (contacts, numbers, users, phones): labelled fields, notices,
-empty and loading states, and the one way their handlers call a service.
+"""Shared pieces of the admin pages (contacts, numbers, users, simulated handsets): labelled fields,
+notices, empty and loading states, and checks of what the browser sent. Handlers call services
+through the kernel in pages/session.py (`signed_in`, `_call`, `_attempt`).
 
 Controls are plain labelled elements (`<label for>`), so screen readers and browser tests find every
 one by its name. Selects are native `<select>`s: keyboard friendly everywhere and submitted with the
@@ -8,43 +9,9 @@ form as they are.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
-
-from groupsms.errors import GroupsmsError, NotAuthenticated
-
-logger = logging.getLogger(__name__)
-
-UNEXPECTED = "Something went wrong. Please try again."
-
-
-# -- calling services ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    value: Any = None
-    error: str = ""
-    signed_out: bool = False  # the session ended meanwhile: send the browser to the sign-in page
-
-
-async def call_service(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
-    """Run a (synchronous) service off the event loop; its refusals become readable messages."""
-    try:
-        return Outcome(True, await asyncio.to_thread(fn, *args, **kwargs))
-    except NotAuthenticated as exc:
-        return Outcome(False, error=str(exc), signed_out=True)
-    except GroupsmsError as exc:
-        return Outcome(False, error=str(exc))
-    except Exception:
-        logger.exception("%s failed", getattr(fn, "__qualname__", fn))
-        return Outcome(False, error=UNEXPECTED)
 
 
 # -- checking what the browser sent -------------------------------------------------------------

@@ -9,10 +9,10 @@ from __future__ import annotations
 import reflex as rx
 
 from groupsms.components import forms
-from groupsms.components.forms import call_service, form_text
+from groupsms.components.forms import form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
+from groupsms.pages.session import SessionState, signed_in
 from groupsms.security import MIN_PASSWORD_LENGTH
 from groupsms.services import users
 
@@ -25,10 +25,6 @@ class AccountState(SessionState):
     email: str = ""
     error: str = ""
     notice: str = ""
-
-    def _to_login(self):
-        self.loaded, self.email = False, ""
-        return rx.redirect(LOGIN_ROUTE, replace=True)
 
     @rx.event
     @signed_in(shell=True)
@@ -50,12 +46,7 @@ class AccountState(SessionState):
         if new != again:
             self.error = "The new password and its repetition differ."
             return None
-        outcome = await call_service(users.change_own_password, actor, current, new, self._token())
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.error = outcome.error
-            return None
+        await self._call(users.change_own_password, actor, current, new, self._token())
         self.notice = "Password changed. Your other sessions were signed out."
         return None
 

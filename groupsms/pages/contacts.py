@@ -1,7 +1,8 @@
 """/contacts: list, search, create, edit, delete, DND and CSV import (E9, R10).
 
 The page only shows what `services.contacts` and `services.imports` return and forwards what the
-browser sends, checked for type and size; the services decide who may do what.
+browser sends, checked for type and size; the services decide who may do what. Every handler goes
+through the `signed_in` kernel: a refusal lands in `error` unless the handler names its own field.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from groupsms.components.contact_dialogs import (
     import_summary_text,
     shared_number_warnings,
 )
-from groupsms.components.forms import call_service, form_text
+from groupsms.components.forms import form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
+from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import contacts, imports, users
 
 _MAX_SEARCH = 100
@@ -70,28 +71,19 @@ class ContactsState(SessionState):
     @rx.event
     @signed_in(shell=True)
     async def load(self, actor):
-        self.error = self.notice = ""
-        self.warnings = []
+        self._reset_fields("error", "notice", "warnings")
         return await self._refresh(actor, with_users=True)
-
-    def _to_login(self):
-        self.rows, self.assignees, self.loaded = [], [], False
-        return rx.redirect(LOGIN_ROUTE, replace=True)
 
     async def _refresh(self, actor, *, with_users: bool = False):
         if with_users or not self.assignees:
-            team = await call_service(users.list_users, actor)
-            if team.signed_out:
-                return self._to_login()
+            team = await self._attempt(users.list_users, actor)
             if team.ok:
                 mine = next((u for u in team.value if u.id == actor.user_id), None)
                 full = actor.role == "admin" or (mine is not None and mine.data_access == "all")
                 # Assigned-only users may only assign contacts to themselves (the service says so too).
                 self.assignees = [UserOption(str(u.id), u.name) for u in team.value
                                   if u.is_active and (full or u.id == actor.user_id)]
-        found = await call_service(contacts.list_contacts, actor, self.search, _PAGE_SIZE)
-        if found.signed_out:
-            return self._to_login()
+        found = await self._attempt(contacts.list_contacts, actor, self.search, _PAGE_SIZE)
         if found.ok:
             names = {int(u.id): u.name for u in self.assignees}
             self.rows = [contact_row(c, names) for c in found.value]
@@ -156,7 +148,7 @@ class ContactsState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="editor_error")
     async def save_contact(self, actor, form_data):
         name = form_text(form_data, "name", MAX_NAME)
         primary = form_text(form_data, "primary_phone", MAX_PHONE)
@@ -170,22 +162,18 @@ class ContactsState(SessionState):
         self.editor_assigned = assigned
         assignee = int(assigned) if assigned else None
         if self.editor_id:
-            outcome = await call_service(
+            await self._call(
                 contacts.update_contact, actor, self.editor_id, name=name, primary_phone=primary,
                 secondary_phone=secondary or None, assigned_user_id=assignee,
             )
+            saved = self.editor_id
         else:
-            outcome = await call_service(
+            saved = await self._call(
                 contacts.create_contact, actor, name, primary, secondary or None, self.editor_dnd, assignee,
             )
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.editor_error = outcome.error
-            return None
         self.editor_open = False
         self.notice = f"{' '.join(name.split())} saved"
-        found = await call_service(contacts.duplicate_number_warnings, actor, self.editor_id or outcome.value)
+        found = await self._attempt(contacts.duplicate_number_warnings, actor, saved)
         self.warnings = list(found.value) if found.ok else []
         return await self._refresh(actor)
 
@@ -236,13 +224,9 @@ class ContactsState(SessionState):
             return await self._change_dnd(actor, cid, True)
         if kind != "delete":
             return None
-        outcome = await call_service(contacts.delete_contact, actor, cid)
-        if outcome.signed_out:
-            return self._to_login()
-        if outcome.ok:
-            self.notice = f"{name} deleted. Groups keep the number and show a Deleted tag."
-        else:
-            self.error = outcome.error
+        done = await self._attempt(contacts.delete_contact, actor, cid)
+        self._assign(notice=f"{name} deleted. Groups keep the number and show a Deleted tag." if done.ok else "",
+                     error=done.error)
         return await self._refresh(actor)
 
     async def _change_dnd(self, actor, contact_id, value: bool):
@@ -250,13 +234,11 @@ class ContactsState(SessionState):
         if row is None:
             self.error = "Contact not found"
             return None
-        outcome = await call_service(contacts.set_contact_dnd, actor, row.id, value)
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.error = outcome.error
+        done = await self._attempt(contacts.set_contact_dnd, actor, row.id, value)
+        if not done.ok:
+            self.error = done.error
         elif value:
-            locked = len(outcome.value)
+            locked = len(done.value)
             groups = "no group was" if locked == 0 else ("1 group is" if locked == 1 else f"{locked} groups are")
             self.notice = f"DND is on for {row.name}: {groups} now locked."
         else:
@@ -270,8 +252,7 @@ class ContactsState(SessionState):
     @rx.event
     @signed_in
     async def open_import(self, actor):
-        self.import_error, self.import_summary, self.import_errors = "", "", []
-        self.import_warnings = []
+        self._reset_fields("import_error", "import_summary", "import_errors", "import_warnings")
         self.import_open = True
         return None
 
@@ -283,24 +264,17 @@ class ContactsState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="import_error")
     async def import_csv(self, actor, form_data):
         text = form_text(form_data, "csv", _MAX_CSV_CHARS)
-        self.import_summary, self.import_errors = "", []
-        self.import_warnings = []
+        self._reset_fields("import_summary", "import_errors", "import_warnings")
         if text is None:
             self.import_error = "The CSV is too large: import at most 1 MB at a time."
             return None
         if not text.strip():
             self.import_error = "Paste the CSV first (a header row, then one row per contact)."
             return None
-        outcome = await call_service(imports.import_contacts_csv, actor, text)
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.import_error = outcome.error
-            return None
-        report = outcome.value
+        report = await self._call(imports.import_contacts_csv, actor, text)
         self.import_error = ""
         self.import_summary = import_summary_text(report)
         self.import_errors = list(report.errors)

@@ -1,5 +1,6 @@
-"""/phones: the simulated handsets of the contacts you can see (E10), with the texts they received,
-and a box to reply as that person. The reply goes through the simulator's signed inbound webhook,
+"""The simulated-handsets page, at /phones ("Phones" in the navigation): the handsets the built-in
+Vonage simulator keeps for the contact numbers you can see (E10), with the texts each received,
+and a box to reply as that person. Not the business numbers (those are /numbers). The reply goes through the simulator's signed inbound webhook,
 so it is routed, stored and relayed exactly like a real SMS.
 
 Only with the built-in simulator (no VONAGE_API_KEY); otherwise the page says so.
@@ -13,11 +14,11 @@ import time
 import reflex as rx
 
 from groupsms.components import forms
-from groupsms.components.forms import call_service, form_text
+from groupsms.components.forms import form_text
 from groupsms.components.layout import app_shell
 from groupsms.domain.phones import format_display
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
+from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import numbers, phones
 from groupsms.services.phones import HandsetMessage, HandsetView
 
@@ -69,7 +70,9 @@ def _text(m: HandsetMessage) -> TextRow:
     return TextRow(m.direction == "sent", m.business_display, m.text, _when(m.at))
 
 
-class PhonesState(SessionState):
+class HandsetsState(SessionState):
+    """The simulated-handsets page: one row per simulated contact handset, the open one's texts."""
+
     available: bool = False
     loaded: bool = False
     load_error: str = ""
@@ -85,19 +88,13 @@ class PhonesState(SessionState):
     sending: bool = False
 
     @rx.event
-    @signed_in(shell=True)
+    @signed_in(shell=True, error="load_error")
     async def load(self, actor):
         self.notice = self.reply_error = ""
         return await self._refresh(actor)
 
-    def _to_login(self):
-        self.handsets, self.texts, self.loaded, self.selected = [], [], False, ""
-        return rx.redirect(LOGIN_ROUTE, replace=True)
-
     async def _refresh(self, actor):
-        found = await call_service(phones.list_handsets, actor)
-        if found.signed_out:
-            return self._to_login()
+        found = await self._attempt(phones.list_handsets, actor)
         self.loaded = True
         if not found.ok:
             self.available = found.error != NOT_AVAILABLE
@@ -106,7 +103,7 @@ class PhonesState(SessionState):
             return None
         self.available, self.load_error = True, ""
         self.handsets = [_handset(h) for h in found.value]
-        owned = await call_service(numbers.list_numbers, actor)
+        owned = await self._attempt(numbers.list_numbers, actor)
         mine = [BusinessOption(n.e164, f"{n.label} · {n.display}") for n in owned.value] if owned.ok else []
         self.business_numbers = mine
         if self.selected and all(h.e164 != self.selected for h in self.handsets):
@@ -122,9 +119,7 @@ class PhonesState(SessionState):
             self.selected_name = self.selected_display = ""
             return None
         self.selected_name, self.selected_display = row.name, row.display
-        thread = await call_service(phones.handset_inbox, actor, row.e164)
-        if thread.signed_out:
-            return self._to_login()
+        thread = await self._attempt(phones.handset_inbox, actor, row.e164)
         if not thread.ok:
             self.reply_error = thread.error
             return None
@@ -140,13 +135,13 @@ class PhonesState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="load_error")
     async def refresh(self, actor):
         self.notice = self.reply_error = ""
         return await self._refresh(actor)
 
     @rx.event
-    @signed_in
+    @signed_in(error="reply_error")
     async def open_handset(self, actor, e164):
         if not isinstance(e164, str) or all(h.e164 != e164 for h in self.handsets):
             self.reply_error = "Phone not found"
@@ -155,14 +150,14 @@ class PhonesState(SessionState):
         return await self._load_thread(actor)
 
     @rx.event
-    @signed_in
+    @signed_in(error="reply_error")
     async def set_reply_to(self, actor, value):
         if isinstance(value, str) and any(o.e164 == value for o in self.business_numbers):
             self.reply_to = value
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="reply_error", busy="sending")
     async def send_reply(self, actor, form_data):
         to = form_text(form_data, "to", _MAX_PHONE)
         text = form_text(form_data, "text", phones.MAX_REPLY_LENGTH + 100)
@@ -172,16 +167,9 @@ class PhonesState(SessionState):
         if not self.selected:
             self.reply_error = "Pick a phone first."
             return
-        self.sending, self.reply_error, self.notice = True, "", ""
+        self.reply_error, self.notice = "", ""
         yield
-        outcome = await call_service(phones.reply, actor, self.selected, to, text)
-        self.sending = False
-        if outcome.signed_out:
-            yield self._to_login()
-            return
-        if not outcome.ok:
-            self.reply_error = outcome.error
-            return
+        await self._call(phones.reply, actor, self.selected, to, text)
         self.notice = f"Sent as {self.selected_name} to {format_display(to)}"
         # The thread shows the reply at once (the handset records it before the webhook answers).
         yield await self._refresh(actor)
@@ -191,7 +179,7 @@ class PhonesState(SessionState):
 
 
 def _handset_item(row: HandsetRow) -> rx.Component:
-    s = PhonesState
+    s = HandsetsState
     selected = s.selected == row.e164
     return rx.el.li(
         rx.el.button(
@@ -228,7 +216,7 @@ def _bubble(row: TextRow) -> rx.Component:
 
 
 def _phone() -> rx.Component:
-    s = PhonesState
+    s = HandsetsState
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -251,7 +239,7 @@ def _phone() -> rx.Component:
                     forms.field("Reply to", "reply-to", forms.native_select(
                         "reply-to", "to",
                         [rx.foreach(s.business_numbers, lambda o: forms.option(o.label, o.e164))],
-                        value=s.reply_to, on_change=PhonesState.set_reply_to,
+                        value=s.reply_to, on_change=HandsetsState.set_reply_to,
                     )),
                     forms.field("Reply as " + s.selected_name, "reply-text",
                                 rx.text_area(id="reply-text", name="text", rows="3", width="100%",
@@ -276,7 +264,7 @@ def _phone() -> rx.Component:
 
 
 def _available() -> rx.Component:
-    s = PhonesState
+    s = HandsetsState
     return rx.cond(
         s.handsets.length() > 0,
         rx.grid(
@@ -294,7 +282,7 @@ def _available() -> rx.Component:
 
 
 def page() -> rx.Component:
-    s = PhonesState
+    s = HandsetsState
     return app_shell(
         rx.vstack(
             forms.page_header(
@@ -321,4 +309,4 @@ def page() -> rx.Component:
     )
 
 
-PAGE = Page("/phones", page, "Phones · groupsms", PhonesState.load)
+PAGE = Page("/phones", page, "Phones · groupsms", HandsetsState.load)

@@ -9,10 +9,10 @@ import dataclasses
 import reflex as rx
 
 from groupsms.components import forms
-from groupsms.components.forms import call_service, form_text
+from groupsms.components.forms import form_text
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
+from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import numbers, users
 from groupsms.services.numbers import NumberView
 
@@ -66,21 +66,13 @@ class NumbersState(SessionState):
     @rx.event
     @signed_in(shell=True)
     async def load(self, actor):
-        self.error = self.notice = ""
+        self._reset_fields("error", "notice")
         return await self._refresh(actor)
 
-    def _to_login(self):
-        self.rows, self.loaded = [], False
-        return rx.redirect(LOGIN_ROUTE, replace=True)
-
     async def _refresh(self, actor):
-        team = await call_service(users.list_users, actor)
-        if team.signed_out:
-            return self._to_login()
+        team = await self._attempt(users.list_users, actor)
         self._names = {u.id: u.name for u in team.value} if team.ok else {}
-        found = await call_service(numbers.list_numbers, actor)
-        if found.signed_out:
-            return self._to_login()
+        found = await self._attempt(numbers.list_numbers, actor)
         if found.ok:
             self.rows = [_row(n, self._names) for n in found.value]
             self._assigned = {n.id: n.assigned_user_ids for n in found.value}
@@ -112,18 +104,13 @@ class NumbersState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="label_error")
     async def save_label(self, actor, form_data):
         label = form_text(form_data, "label", _MAX_LABEL)
         if label is None:
             self.label_error = f"The label is too long (at most {_MAX_LABEL} characters)."
             return None
-        outcome = await call_service(numbers.set_number_label, actor, self.label_id, label)
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.label_error = outcome.error
-            return None
+        await self._call(numbers.set_number_label, actor, self.label_id, label)
         self.label_open = False
         self.notice = "Label saved"
         return await self._refresh(actor)
@@ -138,13 +125,8 @@ class NumbersState(SessionState):
         if row is None:
             self.error = "Number not found"
             return None
-        outcome = await call_service(numbers.set_default_number, actor, row.id)
-        if outcome.signed_out:
-            return self._to_login()
-        if outcome.ok:
-            self.notice = f"{row.label} is now the default number"
-        else:
-            self.error = outcome.error
+        done = await self._attempt(numbers.set_default_number, actor, row.id)
+        self._assign(notice=f"{row.label} is now the default number" if done.ok else "", error=done.error)
         return await self._refresh(actor)
 
     def _row_by_id(self, number_id) -> NumberRow | None:
@@ -175,7 +157,7 @@ class NumbersState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="assign_error")
     async def save_assign(self, actor, form_data):
         if not isinstance(form_data, dict) or len(form_data) > _MAX_USERS:
             self.assign_error = "Pick the users again."
@@ -188,12 +170,7 @@ class NumbersState(SessionState):
                     self.assign_error = "Pick the users again."
                     return None
                 chosen.append(uid)
-        outcome = await call_service(numbers.assign_number, actor, self.assign_id, chosen)
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.assign_error = outcome.error
-            return None
+        await self._call(numbers.assign_number, actor, self.assign_id, chosen)
         self.assign_open = False
         self.notice = (f"{self.assign_label} is assigned to {len(chosen)} user{'' if len(chosen) == 1 else 's'}"
                        if chosen else f"{self.assign_label} is now unassigned: every user may use it")

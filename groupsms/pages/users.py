@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from groupsms.components import forms
-from groupsms.components.forms import call_service, form_text
+from groupsms.components.forms import form_text
 from groupsms.components.failed_events import FailedEventRow, failed_event_row
 from groupsms.components.layout import app_shell
 from groupsms.components.user_admin import (
@@ -25,7 +25,7 @@ from groupsms.components.user_admin import (
 )
 from groupsms.models import DATA_ACCESS, ROLES
 from groupsms.pages import Page
-from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
+from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import audit, inbound_events, policy, users
 
 _MAX_PASSWORD = 1024
@@ -56,29 +56,19 @@ class UsersState(SessionState):
     @rx.event
     @signed_in(shell=True)
     async def load(self, actor):
-        self.error = self.notice = self.policy_error = self.policy_notice = ""
+        self._reset_fields("error", "notice", "policy_error", "policy_notice")
         return await self._refresh(actor)
-
-    def _to_login(self):
-        self._forget()
-        return rx.redirect(LOGIN_ROUTE, replace=True)
-
-    def _forget(self) -> None:
-        self.rows, self.permissions, self.audit_rows, self.allowed, self.loaded = [], [], [], False, False
-        self.failed_events = []
 
     async def _refresh(self, actor):
         # The page is for admins; the services check `user:manage` and `policy:manage` on every call.
         if actor.role != "admin":
-            self._forget()
+            self._reset_fields("rows", "permissions", "audit_rows", "failed_events", "allowed")
             self.loaded = True
             return None
-        team = await call_service(users.list_users, actor)
-        perms = await call_service(policy.list_role_permissions, actor)
-        log = await call_service(audit.list_audit_events, actor, 20)
-        failed = await call_service(inbound_events.list_failed_inbound_events, actor, 20)
-        if team.signed_out or perms.signed_out or log.signed_out or failed.signed_out:
-            return self._to_login()
+        team = await self._attempt(users.list_users, actor)
+        perms = await self._attempt(policy.list_role_permissions, actor)
+        log = await self._attempt(audit.list_audit_events, actor, 20)
+        failed = await self._attempt(inbound_events.list_failed_inbound_events, actor, 20)
         self.allowed = True
         self.rows = [
             UserRow(u.id, u.name, u.email, u.role, u.data_access, u.id == actor.user_id, u.is_active)
@@ -112,7 +102,7 @@ class UsersState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="create_error")
     async def create_user(self, actor, form_data):
         email = form_text(form_data, "email", MAX_EMAIL)
         name = form_text(form_data, "name", MAX_NAME)
@@ -122,12 +112,7 @@ class UsersState(SessionState):
         if None in (email, name, password, role, access):
             self.create_error = "Some fields are too long or not text."
             return None
-        outcome = await call_service(users.create_user, actor, email, name, password, role, access)
-        if outcome.signed_out:
-            return self._to_login()
-        if not outcome.ok:
-            self.create_error = outcome.error
-            return None
+        await self._call(users.create_user, actor, email, name, password, role, access)
         self.create_open = False
         self.notice = f"{' '.join(name.split())} can now sign in with {email.strip().lower()}"
         return await self._refresh(actor)
@@ -158,13 +143,8 @@ class UsersState(SessionState):
         if row is None or not any(value is c or (isinstance(c, str) and value == c) for c in choices):
             self.error = "Pick the user and the value again."
             return await self._refresh(actor)
-        outcome = await call_service(service, actor, row.id, value)
-        if outcome.signed_out:
-            return self._to_login()
-        if outcome.ok:
-            self.notice = f"{row.name}: {what} is now {labels[value]}"
-        else:
-            self.error = outcome.error
+        done = await self._attempt(service, actor, row.id, value)
+        self._assign(notice=f"{row.name}: {what} is now {labels[value]}" if done.ok else "", error=done.error)
         return await self._refresh(actor)  # also puts a refused select back to the stored value
 
     # -- password ---------------------------------------------------------------------------------
@@ -189,18 +169,14 @@ class UsersState(SessionState):
         return None
 
     @rx.event
-    @signed_in
+    @signed_in(error="password_error")
     async def reset_password(self, actor, form_data):
         password = form_text(form_data, "password", _MAX_PASSWORD)
         if password is None:
             self.password_error = "That password is too long."
             return None
-        outcome = await call_service(users.set_user_password, actor, self.password_id, password)
-        if outcome.signed_out:
-            return self._to_login()  # resetting your own password ends your sessions too
-        if not outcome.ok:
-            self.password_error = outcome.error
-            return None
+        # Resetting your own password ends your sessions too: then the kernel goes to sign-in.
+        await self._call(users.set_user_password, actor, self.password_id, password)
         self.password_open = False
         self.notice = f"{self.password_name}'s password was changed; they need to sign in again"
         return None
@@ -208,7 +184,7 @@ class UsersState(SessionState):
     # -- role permissions -------------------------------------------------------------------------
 
     @rx.event
-    @signed_in
+    @signed_in(error="policy_error")
     async def set_permission(self, actor, key, role, allowed):
         self.policy_error = self.policy_notice = ""
         cell = next((c for c in self.permissions if isinstance(key, str) and c.key == key), None)
@@ -216,14 +192,10 @@ class UsersState(SessionState):
             self.policy_error = "Pick the permission again."
             return await self._refresh(actor)
         obj, _, act = cell.key.partition(":")
-        outcome = await call_service(policy.set_role_permission, actor, role, obj, act, allowed)
-        if outcome.signed_out:
-            return self._to_login()
-        if outcome.ok:
-            verb = "may now" if allowed else "may no longer"
-            self.policy_notice = f"{ROLE_LABELS[role]}s {verb}: {cell.description.lower()}"
-        else:
-            self.policy_error = outcome.error
+        done = await self._attempt(policy.set_role_permission, actor, role, obj, act, allowed)
+        verb = "may now" if allowed else "may no longer"
+        self._assign(policy_notice=f"{ROLE_LABELS[role]}s {verb}: {cell.description.lower()}" if done.ok else "",
+                     policy_error=done.error)
         return await self._refresh(actor)
 
 

@@ -129,11 +129,11 @@ HANDLERS: dict[str, G | str] = {
     "AccountState.load": lambda w, g: (),
     "AccountState.change_password": lambda w, g: ({"current_password": PASSWORD, "new_password": "another-long-pw",
                                                     "new_password_again": "another-long-pw"},),
-    "PhonesState.load": lambda w, g: (),
-    "PhonesState.refresh": lambda w, g: (),
-    "PhonesState.open_handset": lambda w, g: ("+15125550111",),
-    "PhonesState.set_reply_to": lambda w, g: ("+15125550100",),
-    "PhonesState.send_reply": lambda w, g: ({"to": "+15125550100", "text": "hi"},),
+    "HandsetsState.load": lambda w, g: (),
+    "HandsetsState.refresh": lambda w, g: (),
+    "HandsetsState.open_handset": lambda w, g: ("+15125550111",),
+    "HandsetsState.set_reply_to": lambda w, g: ("+15125550100",),
+    "HandsetsState.send_reply": lambda w, g: ({"to": "+15125550100", "text": "hi"},),
 }
 PUBLIC_ARGS = {"LoginState.sign_in": ({"email": "ada@acme.test", "password": "not-the-password"},)}
 
@@ -276,12 +276,12 @@ def test_every_handler_checks_the_session_with_the_decorator():
 
 def test_signed_in_hides_the_actor_from_the_browser():
     from groupsms.pages.contacts import ContactsState
-    from groupsms.pages.handsets import PhonesState
+    from groupsms.pages.handsets import HandsetsState
 
     handler = ContactsState.event_handlers["set_dnd"]
     assert list(inspect.signature(handler.fn).parameters) == ["self", "contact_id", "value"]
     assert "actor" not in handler._get_type_hints()
-    assert inspect.isasyncgenfunction(PhonesState.event_handlers["send_reply"].fn)
+    assert inspect.isasyncgenfunction(HandsetsState.event_handlers["send_reply"].fn)
 
 
 def _defaults_differ(root: rx.State) -> list[str]:
