@@ -17,6 +17,7 @@ from groupsms.api.schemas import ProblemDetail
 
 PREFIX = "/api/v1"
 _PROBLEM_CODES = {
+    "400": "The body is not JSON",
     "401": "No token, or an unknown or revoked one",
     "403": "The token lacks a scope, or its user's role may not do this",
     "404": "Not found (or not the token's user's to see: the same answer)",

@@ -78,7 +78,7 @@ class ContactList(BaseModel):
 
 
 class ContactPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=200)
     primary_phone: str = Field(min_length=1, max_length=40, examples=["+15125550111"])
     secondary_phone: str | None = Field(default=None, max_length=40)
@@ -88,13 +88,13 @@ class ContactPut(BaseModel):
 
 
 class ParticipantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     contact: str = Field(min_length=1, max_length=64, description="The contact's external id")
     number: Literal["primary", "secondary"] = "primary"
 
 
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
     from_: str = Field(alias="from", min_length=1, max_length=40, examples=["+15125550100"],
                        description="The business number the group texts from (E.164)")
     participants: list[ParticipantIn] = Field(min_length=1, max_length=50)
@@ -139,7 +139,7 @@ class Group(BaseModel):
 
 
 class MessageSend(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -185,7 +185,7 @@ class InboundList(BaseModel):
 
 
 class RouteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     group_id: int = Field(ge=1, le=2**31 - 1)
 
 
@@ -195,7 +195,7 @@ class Routed(BaseModel):
 
 
 class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/groupsms"])
     events: list[str] = Field(min_length=1, max_length=20, examples=[["message.received", "group.created"]])
 

@@ -256,7 +256,7 @@ class WebhookSender:
                           .values(claimed_until=now + LEASE).returning(WebhookDelivery.id)).all()
             return sorted(r[0] for r in rows)
 
-    def _attempt(self, delivery_id: int) -> None:
+    def _attempt(self, delivery_id: int, now: datetime | None = None) -> None:
         with db.transaction() as s:
             d = s.get(WebhookDelivery, delivery_id)
             sub = s.get(WebhookSubscription, d.subscription_id)
@@ -269,7 +269,7 @@ class WebhookSender:
                 error = f"HTTP {code}"
         except (OSError, http.client.HTTPException, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-        now = utcnow()
+        now = now or utcnow()
         with db.transaction() as s:
             d = s.get(WebhookDelivery, delivery_id)
             d.attempts += 1
@@ -287,7 +287,7 @@ class WebhookSender:
     def run_once(self, now: datetime | None = None) -> int:
         """Attempt every delivery due now (once each); how many were attempted."""
         ids = self.claim(now or utcnow())
-        for future in [self._pool.submit(self._attempt, i) for i in ids]:
+        for future in [self._pool.submit(self._attempt, i, now) for i in ids]:
             try:
                 future.result()
             except Exception:  # one broken row must not stop the others
