@@ -113,9 +113,6 @@ class ContactsState(SessionState):
     @signed_in
     async def open_edit(self, actor, contact_id):
         row = self._row_by_id(contact_id)
-        if row is None:
-            self.error = "Contact not found"
-            return None
         self._fill_editor(row.id, row.name, row.primary, row.secondary, row.assigned_id, row.dnd)
         return None
 
@@ -129,9 +126,10 @@ class ContactsState(SessionState):
         self.warnings = []
         self.editor_open = True
 
-    def _row_by_id(self, contact_id) -> ContactRow | None:
+    def _row_by_id(self, contact_id) -> ContactRow:
+        """The row this tab shows for an id the browser sent; else "Contact not found"."""
         cid = forms.browser_id(contact_id)
-        return next((r for r in self.rows if r.id == cid), None) if cid else None
+        return self._require(next((r for r in self.rows if r.id == cid), None) if cid else None, "Contact")
 
     @rx.event
     @signed_in
@@ -143,9 +141,7 @@ class ContactsState(SessionState):
     @rx.event
     @signed_in
     async def close_editor(self, actor, is_open=False):
-        if is_open is not True:
-            self.editor_open = False
-        return None
+        self._close_dialog("editor_open", is_open)
 
     @rx.event
     @signed_in(error="editor_error")
@@ -197,21 +193,15 @@ class ContactsState(SessionState):
         return await self._change_dnd(actor, contact_id, False)
 
     def _ask(self, kind: str, contact_id) -> None:
+        self._reset_fields("error", "notice", "warnings")
         row = self._row_by_id(contact_id)
-        self.error = self.notice = ""
-        self.warnings = []
-        if row is None:
-            self.error = "Contact not found"
-            return
         self.confirm_kind, self.confirm_id, self.confirm_name = kind, row.id, row.name
         self.confirm_open = True
 
     @rx.event
     @signed_in
     async def cancel_confirm(self, actor, is_open=False):
-        if is_open is not True:
-            self.confirm_open = False
-        return None
+        self._close_dialog("confirm_open", is_open)
 
     @rx.event
     @signed_in
@@ -231,9 +221,6 @@ class ContactsState(SessionState):
 
     async def _change_dnd(self, actor, contact_id, value: bool):
         row = self._row_by_id(contact_id)
-        if row is None:
-            self.error = "Contact not found"
-            return None
         done = await self._attempt(contacts.set_contact_dnd, actor, row.id, value)
         if not done.ok:
             self.error = done.error
@@ -259,9 +246,7 @@ class ContactsState(SessionState):
     @rx.event
     @signed_in
     async def close_import(self, actor, is_open=False):
-        if is_open is not True:
-            self.import_open = False
-        return None
+        self._close_dialog("import_open", is_open)
 
     @rx.event
     @signed_in(error="import_error")

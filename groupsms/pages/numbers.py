@@ -87,11 +87,8 @@ class NumbersState(SessionState):
     @rx.event
     @signed_in
     async def open_label(self, actor, number_id):
-        row = self._row_by_id(number_id)
         self.error = self.notice = self.label_error = ""
-        if row is None:
-            self.error = "Number not found"
-            return None
+        row = self._row_by_id(number_id)
         self.label_id, self.label_current = row.id, row.label
         self.label_open = True
         return None
@@ -99,9 +96,7 @@ class NumbersState(SessionState):
     @rx.event
     @signed_in
     async def close_label(self, actor, is_open=False):
-        if is_open is not True:
-            self.label_open = False
-        return None
+        self._close_dialog("label_open", is_open)
 
     @rx.event
     @signed_in(error="label_error")
@@ -120,29 +115,24 @@ class NumbersState(SessionState):
     @rx.event
     @signed_in
     async def make_default(self, actor, number_id):
-        row = self._row_by_id(number_id)
         self.error = self.notice = ""
-        if row is None:
-            self.error = "Number not found"
-            return None
+        row = self._row_by_id(number_id)
         done = await self._attempt(numbers.set_default_number, actor, row.id)
         self._assign(notice=f"{row.label} is now the default number" if done.ok else "", error=done.error)
         return await self._refresh(actor)
 
-    def _row_by_id(self, number_id) -> NumberRow | None:
+    def _row_by_id(self, number_id) -> NumberRow:
+        """The row this tab shows for an id the browser sent; else "Number not found"."""
         nid = forms.browser_id(number_id)
-        return next((r for r in self.rows if r.id == nid), None) if nid else None
+        return self._require(next((r for r in self.rows if r.id == nid), None) if nid else None, "Number")
 
     # -- assign ---------------------------------------------------------------------------------
 
     @rx.event
     @signed_in
     async def open_assign(self, actor, number_id):
-        row = self._row_by_id(number_id)
         self.error = self.notice = self.assign_error = ""
-        if row is None:
-            self.error = "Number not found"
-            return None
+        row = self._row_by_id(number_id)
         current = set(self._assigned.get(row.id, ()))
         self.assign_id, self.assign_label = row.id, row.label
         self.assign_users = [UserChoice(str(uid), name, uid in current) for uid, name in self._names.items()]
@@ -152,9 +142,7 @@ class NumbersState(SessionState):
     @rx.event
     @signed_in
     async def close_assign(self, actor, is_open=False):
-        if is_open is not True:
-            self.assign_open = False
-        return None
+        self._close_dialog("assign_open", is_open)
 
     @rx.event
     @signed_in(error="assign_error")

@@ -49,6 +49,7 @@ _MAX_TOKEN_LENGTH = 256
 UNEXPECTED = "Something went wrong. Please try again."
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 _PUBLIC_HANDLERS: set[str] = set()
 
 # The actor SessionGuard resolved for the event being processed, with the token it resolved:
@@ -278,6 +279,19 @@ class SessionState(rx.State):
     def _set_busy(self, busy: str | None, value: bool) -> None:
         if busy is not None:
             self._assign(**{busy: value})
+
+    @staticmethod
+    def _require(found: _T | None, what: str) -> _T:
+        """`found`, or `NotFound(what)` (which the kernel shows as "<what> not found")."""
+        if found is None:
+            raise NotFound(what)
+        return found
+
+    def _close_dialog(self, field: str, is_open: Any) -> None:
+        """A dialog's own open/close event (Escape, overlay click, Cancel) for the dialog whose
+        open flag is `field`: only closing is honoured (opening goes through the page's handler)."""
+        if is_open is not True:
+            self._assign(**{field: False})
 
     # -- assigning and resetting -----------------------------------------------------------------
 

@@ -97,9 +97,7 @@ class UsersState(SessionState):
     @rx.event
     @signed_in
     async def close_create(self, actor, is_open=False):
-        if is_open is not True:
-            self.create_open = False
-        return None
+        self._close_dialog("create_open", is_open)
 
     @rx.event
     @signed_in(error="create_error")
@@ -152,11 +150,8 @@ class UsersState(SessionState):
     @rx.event
     @signed_in
     async def open_password(self, actor, user_id):
-        row = self._user_by_id(user_id)
         self.error = self.notice = self.password_error = ""
-        if row is None:
-            self.error = "User not found"
-            return None
+        row = self._require(self._user_by_id(user_id), "User")
         self.password_id, self.password_name = row.id, row.name
         self.password_open = True
         return None
@@ -164,9 +159,7 @@ class UsersState(SessionState):
     @rx.event
     @signed_in
     async def close_password(self, actor, is_open=False):
-        if is_open is not True:
-            self.password_open = False
-        return None
+        self._close_dialog("password_open", is_open)
 
     @rx.event
     @signed_in(error="password_error")
