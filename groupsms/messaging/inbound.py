@@ -1,9 +1,13 @@
 """Webhook events: recorded raw first, then processed (E1, E2, E3, E6, R5, R10).
 
-`record_event` makes a webhook call durable and idempotent (Vonage retries for 24 hours);
-`process_event` turns it into messages, relays, opt-outs or delivery updates. An event whose
-processing failed keeps `processed_at` empty and is retried, with backoff and an attempt cap, by
-the inbound loop (`inbound_loop.py`), which also stores long texts whose parts never all came.
+`record_event` makes a webhook call durable and idempotent (the provider retries for 24 hours);
+`process_event` turns it into messages, relays, opt-outs or delivery updates. Both read only the
+provider-neutral events of `transport.py`: the adapter of the event's kind (`ADAPTERS`) parses the
+raw parameters when they are recorded and decodes the stored payload when it is processed.
+
+An event whose processing failed keeps `processed_at` empty and is retried, with backoff and an
+attempt cap, by the inbound loop (`inbound_loop.py`), which also stores long texts whose parts
+never all came.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +23,7 @@ from sqlmodel import Session, select
 from groupsms import db
 from groupsms.domain import delivery as states
 from groupsms.domain import routing
-from groupsms.domain.phones import PhoneError, normalize
-from groupsms.messaging import events, notify, optout, outbox, parts, relay
+from groupsms.messaging import events, notify, optout, outbox, parts, relay, transport, vonage_inbound
 from groupsms.models import (
     BusinessNumber,
     Delivery,
@@ -31,60 +33,37 @@ from groupsms.models import (
     Participant,
     utcnow,
 )
-from groupsms.services._dnd import active_group_clause
+from groupsms.messaging.optout import active_group_clause
+from groupsms.messaging.transport import InboundText, Receipt
 
 log = logging.getLogger(__name__)
 
-INBOUND, STATUS = "inbound", "status"
-# A receipt's `to` is the sender id we sent from (may be a name), so only inbound numbers are checked.
-REQUIRED = {INBOUND: ("msisdn", "to", "messageId"), STATUS: ("messageId", "status")}
+INBOUND, STATUS = transport.INBOUND, transport.STATUS
+BadEvent = transport.BadEvent
+
+# Every stored event came through Vonage's SMS API: its adapter decodes what was recorded. A second
+# transport records kinds of its own and is looked up here by the event's kind (see transport.py).
+ADAPTERS: dict[str, transport.Transport] = {INBOUND: vonage_inbound.SMS_API, STATUS: vonage_inbound.SMS_API}
 
 
-class BadEvent(ValueError):
-    """The webhook body is not a usable event (answered with 400, nothing stored)."""
+def parse(kind: str, params: dict[str, str]) -> InboundText | Receipt:
+    """The event a webhook's parameters describe; BadEvent when they describe none."""
+    adapter = ADAPTERS.get(kind)
+    if adapter is None:
+        raise BadEvent(f"unknown event kind {kind!r}")
+    return adapter.parse(kind, params)
 
 
-_DIGITS = re.compile(r"\+?[0-9]{5,15}")
-
-
-def _e164(raw: str, field: str) -> str:
-    """Vonage's number without "+". Any well-formed number is kept, valid by phonenumbers' metadata
-    or not: an inbound SMS is never refused for its sender's number (it would be lost)."""
-    if not _DIGITS.fullmatch(raw or ""):
-        raise BadEvent(f"{field} must be a phone number in international format, got {raw[:20]!r}")
-    try:
-        return normalize("+" + raw.lstrip("+"))
-    except PhoneError:
-        return "+" + raw.lstrip("+")
-
-
-def validate(kind: str, params: dict[str, str]) -> None:
-    missing = [f for f in REQUIRED[kind] if not params.get(f)]
-    if missing:
-        raise BadEvent(f"missing {', '.join(missing)}")
-    if len(params["messageId"]) > 60:
-        raise BadEvent("messageId is too long")
-    if kind == INBOUND:
-        _e164(params["msisdn"], "msisdn")
-        _e164(params["to"], "to")
-    if kind == STATUS and len(params["status"]) > 40:
-        raise BadEvent("status is too long")
-    if kind == INBOUND and params.get("concat") == "true":
-        try:
-            part, total = int(params["concat-part"]), int(params["concat-total"])
-        except (KeyError, ValueError) as exc:
-            raise BadEvent("concat-part and concat-total must be numbers") from exc
-        if not params.get("concat-ref") or not 1 <= part <= total <= 20:
-            raise BadEvent("concat-ref, concat-part and concat-total are inconsistent")
+def decode(event: InboundEvent) -> InboundText | Receipt:
+    """A stored event, read again by the adapter of its kind (it was validated when recorded)."""
+    return parse(event.kind, json.loads(event.payload))
 
 
 def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     """Store the raw event once. Returns (event id, whether it is new)."""
-    validate(kind, params)
-    key = params["messageId"] if kind == INBOUND else f"{params['messageId']}:{params['status'].lower()}"
-    concat_key = None
-    if kind == INBOUND and params.get("concat") == "true":
-        concat_key = f"{params['msisdn']}:{params['to']}:{params['concat-ref']}"[:100]
+    parsed = parse(kind, params)
+    key = parsed.event_key
+    concat_key = parsed.concat_key if isinstance(parsed, InboundText) else None
     try:
         with db.transaction() as s:
             event = InboundEvent(kind=kind, provider_message_id=key, concat_key=concat_key,
@@ -113,9 +92,9 @@ def process_event(event_id: int) -> bool:
             event = s.exec(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update()).one()
             if event.processed_at is not None:
                 return True
-            params = json.loads(event.payload)
+            item = decode(event)
             event.error = None
-            (_process_inbound if event.kind == INBOUND else _process_status)(s, event, params)
+            (_process_inbound if isinstance(item, InboundText) else _process_status)(s, event, item)
             event.processed_at = utcnow()
             event.next_attempt_at = None
             s.add(event)
@@ -167,12 +146,12 @@ def process_pending(limit: int = 100) -> int:
 def flush_expired_parts() -> int:
     """Store the long texts whose missing parts waited out the timeout, with what arrived (E6)."""
     with db.transaction() as s:
-        ids = parts.expired(s)
+        ids = parts.expired(s, decode)
     for event_id in ids:
         try:
             with db.transaction() as s:
                 event = s.exec(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update()).one()
-                _process_inbound(s, event, json.loads(event.payload), flush=True)
+                _process_inbound(s, event, decode(event), flush=True)
                 event.processed_at = event.processed_at or utcnow()
                 event.next_attempt_at = None
                 s.add(event)
@@ -190,24 +169,23 @@ def _mark_done(event: InboundEvent, note: str) -> None:
     event.error = note
 
 
-def _process_inbound(s: Session, event: InboundEvent, params: dict[str, str], *, flush: bool = False) -> None:
+def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush: bool = False) -> None:
     """Store (and route) the text; `flush`: a long one whose missing parts waited out the timeout."""
     if event.consumed_by_message_id is not None:
         return None  # a part already joined into a message
-    sender, to = _e164(params["msisdn"], "msisdn"), _e164(params["to"], "to")
-    number = s.exec(select(BusinessNumber).where(BusinessNumber.e164 == to)).first()
+    number = s.exec(select(BusinessNumber).where(BusinessNumber.e164 == sms.to)).first()
     if number is None:
         return _mark_done(event, "Not a business number of any location")
-    joined = parts.joined(s, event, flush=flush) if event.concat_key else None
+    joined = parts.joined(s, event, decode, flush=flush) if event.concat_key else None
     if event.concat_key and joined is None:
         return _mark_done(event, WAITING)
-    text = joined.text if joined else params.get("text", "")
-    provider_ref = (joined.provider_ref if joined else params["messageId"])[:120]
+    text = joined.text if joined else sms.text
+    provider_ref = (joined.provider_ref if joined else sms.provider_message_id)[:120]
     if s.exec(select(Message.id).where(Message.provider_ref == provider_ref)).first():
         return None  # already stored (a retried part of a joined message)
     message = Message(
         location_id=number.location_id, business_number_id=number.id, direction="inbound", body=text,
-        from_e164=sender, provider_ref=provider_ref, status=states.NONE,
+        from_e164=sms.sender, provider_ref=provider_ref, status=states.NONE,
         incomplete=bool(joined and joined.incomplete), notice=joined.notice if joined else None,
     )
     s.add(message)
@@ -242,17 +220,18 @@ def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bo
 
 # -- delivery receipts ---------------------------------------------------------------------------
 
-def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> None:
+def _process_status(s: Session, event: InboundEvent, receipt: Receipt) -> None:
     """E3: update the delivery the receipt is about, and its message's aggregate."""
     delivery = None
-    ref = params.get("client-ref", "")
-    if ref.startswith("d") and ref[1:].isdigit():
+    ref = receipt.client_ref or ""
+    if ref.startswith("d") and ref[1:].isdigit():  # our delivery reference: "d<delivery id>"
         delivery = s.exec(select(Delivery).where(Delivery.id == int(ref[1:])).with_for_update()).first()
     if delivery is None:
         delivery = s.exec(select(Delivery).where(
-            Delivery.provider_message_ids.contains(params["messageId"])).with_for_update()).first()
+            Delivery.provider_message_ids.contains(receipt.provider_message_id)).with_for_update()).first()
     if delivery is None:
         return _mark_done(event, "No delivery for this receipt")
+    part_id = receipt.provider_message_id
     parts = json.loads(delivery.part_statuses or "{}")
     ids = [i for i in delivery.provider_message_ids.split(",") if i]
     if delivery.status == states.UNCONFIRMED:
@@ -260,35 +239,35 @@ def _process_status(s: Session, event: InboundEvent, params: dict[str, str]) -> 
         delivery.error_code = delivery.error_text = None
     if delivery.status != states.QUEUED:
         accepted = max(delivery.parts_accepted or 0, len(ids))
-        receipt = states.apply_receipt(
+        folded = states.apply_receipt(
             status=delivery.status, part_statuses=parts, part_prices=json.loads(delivery.part_prices or "{}"),
             error_code=delivery.error_code, error_text=delivery.error_text, price=delivery.price,
-            message_id=params["messageId"], receipt_status=params["status"], receipt_error=params.get("err-code"),
-            receipt_price=params.get("price"), expected_parts=max(delivery.parts_total or 0, len(ids), 1),
+            message_id=part_id, receipt_status=receipt.status, receipt_error=receipt.error_code,
+            receipt_price=receipt.price, expected_parts=max(delivery.parts_total or 0, len(ids), 1),
             accepted_parts=max(accepted, 1),
         )
-        delivery.part_statuses = json.dumps(receipt.part_statuses, sort_keys=True)
-        delivery.part_prices = json.dumps(receipt.part_prices, sort_keys=True)
-        delivery.status, delivery.price = receipt.status, receipt.price
-        delivery.error_code, delivery.error_text = receipt.error_code, receipt.error_text
+        delivery.part_statuses = json.dumps(folded.part_statuses, sort_keys=True)
+        delivery.part_prices = json.dumps(folded.part_prices, sort_keys=True)
+        delivery.status, delivery.price = folded.status, folded.price
+        delivery.error_code, delivery.error_text = folded.error_code, folded.error_text
         if not ids:  # settled by its receipts alone (an unconfirmed send)
-            delivery.provider_message_ids = ",".join(sorted(receipt.part_statuses))[:500]
+            delivery.provider_message_ids = ",".join(sorted(folded.part_statuses))[:500]
     else:
-        status = states.RECEIPT_STATUS.get(params["status"].lower(), states.SENT)
-        parts[params["messageId"]] = states.advance(parts.get(params["messageId"]), status)
+        status = states.RECEIPT_STATUS.get(receipt.status, states.SENT)
+        parts[part_id] = states.advance(parts.get(part_id), status)
         delivery.part_statuses = json.dumps(parts, sort_keys=True)
-        if params.get("price") and states.sum_prices([params["price"]]):
+        if receipt.price and states.sum_prices([receipt.price]):
             prices = json.loads(delivery.part_prices or "{}")
-            prices.setdefault(params["messageId"], params["price"][:32])
+            prices.setdefault(part_id, receipt.price[:32])
             delivery.part_prices = json.dumps(prices, sort_keys=True)
         if delivery.attempts and delivery.claimed_by is None:
             # An attempt that got no answer was accepted after all: settle it, so it is not resent.
             delivery.status = states.combine_parts(parts, len(parts))
             delivery.provider_message_ids = ",".join(sorted(parts))[:500]
             delivery.error_code = delivery.error_text = None
-            if parts[params["messageId"]] == states.FAILED:
-                delivery.error_code = (params.get("err-code") or params["status"].lower())[:32]
-                delivery.error_text = f"Carrier reported {params['status'].lower()}"
+            if parts[part_id] == states.FAILED:
+                delivery.error_code = (receipt.error_code or receipt.status)[:32]
+                delivery.error_text = f"Carrier reported {receipt.status}"
             delivery.price = states.sum_prices(json.loads(delivery.part_prices or "{}").values())
         # else: the send result is still on its way and settles the status when it lands
     delivery.updated_at = utcnow()

@@ -4,7 +4,6 @@ belongs to (an SMS: the number it came to; a receipt: the delivery it is about).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.messaging import inbound
+from groupsms.messaging.transport import InboundText, Receipt
 from groupsms.models import BusinessNumber, Delivery, InboundEvent, Message
 
 
@@ -27,16 +27,19 @@ class FailedEvent:
     location_id: int | None
 
 
+def _decoded(event: InboundEvent) -> InboundText | Receipt | None:
+    try:
+        return inbound.decode(event)
+    except (ValueError, KeyError, TypeError):  # BadEvent included: stored before a stricter check
+        return None
+
+
 def location_of(s: Session, event: InboundEvent) -> int | None:
-    params = json.loads(event.payload)
-    if event.kind == inbound.INBOUND:
-        try:
-            to = inbound._e164(params.get("to", ""), "to")
-        except inbound.BadEvent:
-            return None
-        return s.exec(select(BusinessNumber.location_id).where(BusinessNumber.e164 == to)).first()
-    ref = params.get("client-ref", "")
-    if ref.startswith("d") and ref[1:].isdigit():
+    item = _decoded(event)
+    if isinstance(item, InboundText):
+        return s.exec(select(BusinessNumber.location_id).where(BusinessNumber.e164 == item.to)).first()
+    ref = item.client_ref if isinstance(item, Receipt) else None
+    if ref and ref.startswith("d") and ref[1:].isdigit():
         delivery = s.get(Delivery, int(ref[1:]))
         if delivery is not None:
             return s.exec(select(Message.location_id).where(Message.id == delivery.message_id)).first()
@@ -44,10 +47,12 @@ def location_of(s: Session, event: InboundEvent) -> int | None:
 
 
 def _summary(event: InboundEvent) -> str:
-    params = json.loads(event.payload)
-    if event.kind == inbound.INBOUND:
-        return f"SMS from +{params.get('msisdn', '?').lstrip('+')} to +{params.get('to', '?').lstrip('+')}"
-    return f"Receipt {params.get('status', '?')} for {params.get('client-ref') or params.get('messageId', '?')}"
+    item = _decoded(event)
+    if isinstance(item, InboundText):
+        return f"SMS from {item.sender} to {item.to}"
+    if isinstance(item, Receipt):
+        return f"Receipt {item.status} for {item.client_ref or item.provider_message_id}"
+    return f"{'SMS' if event.kind == inbound.INBOUND else 'Receipt'} that can no longer be read"
 
 
 def newest(s: Session, limit: int) -> list[FailedEvent]:

@@ -8,17 +8,20 @@ seconds, 10 minutes by default), marked incomplete: a text is never lost for a m
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
 from groupsms.domain import concat
+from groupsms.messaging.transport import INBOUND, InboundText
 from groupsms.models import InboundEvent, utcnow
 
-INBOUND = "inbound"
+# Reads a stored part back as the text it is (the inbound processing's adapter lookup).
+Decode = Callable[[InboundEvent], InboundText]
+
 DEFAULT_TIMEOUT = 600.0
 WAITING = "Waiting for the other parts"  # the note on a part stored until its message is whole
 
@@ -43,18 +46,19 @@ class Joined:
     notice: str | None
 
 
-def _part(event: InboundEvent) -> concat.Part:
-    data = json.loads(event.payload)
-    return concat.Part(event.id, int(data["concat-part"]), int(data["concat-total"]), event.received_at,
-                       data.get("text", ""))
+def _part(event: InboundEvent, decode: Decode) -> concat.Part | None:
+    sms = decode(event)
+    if sms.part is None:
+        return None
+    return concat.Part(event.id, sms.part.number, sms.part.total, event.received_at, sms.text)
 
 
-def _sets(s: Session, concat_key: str) -> list[concat.PartSet]:
+def _sets(s: Session, concat_key: str, decode: Decode) -> list[concat.PartSet]:
     events = s.exec(select(InboundEvent).where(
         InboundEvent.kind == INBOUND, InboundEvent.concat_key == concat_key,
         InboundEvent.consumed_by_message_id.is_(None),
     )).all()
-    return concat.partition(_part(e) for e in events)
+    return concat.partition(p for p in (_part(e, decode) for e in events) if p is not None)
 
 
 def _expired(part_set: concat.PartSet, now: datetime, timeout: float) -> bool:
@@ -66,10 +70,10 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
-def joined(s: Session, event: InboundEvent, *, flush: bool = False) -> Joined | None:
+def joined(s: Session, event: InboundEvent, decode: Decode, *, flush: bool = False) -> Joined | None:
     """The message this part completes, or (flush) the parts that came once the wait ran out;
     None while the message waits for more parts."""
-    part_set = concat.set_of(_sets(s, event.concat_key), event.id)
+    part_set = concat.set_of(_sets(s, event.concat_key, decode), event.id)
     if part_set is None:
         return None
     done = part_set.complete()
@@ -89,7 +93,7 @@ def consume(s: Session, parts: Joined, message_id: int) -> None:
         s.add(event)
 
 
-def expired(s: Session, *, now: datetime | None = None, timeout: float | None = None) -> list[int]:
+def expired(s: Session, decode: Decode, *, now: datetime | None = None, timeout: float | None = None) -> list[int]:
     """One part of each message that has waited out the timeout without all its parts."""
     now = now or utcnow()
     timeout = timeout_seconds() if timeout is None else timeout
@@ -101,5 +105,5 @@ def expired(s: Session, *, now: datetime | None = None, timeout: float | None = 
     ).distinct()).all()
     out = []
     for key in keys:
-        out += [ps.first.event_id for ps in _sets(s, key) if _expired(ps, now, timeout)]
+        out += [ps.first.event_id for ps in _sets(s, key, decode) if _expired(ps, now, timeout)]
     return sorted(out)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from groupsms import db
-from groupsms.messaging import inbound
+from groupsms.messaging import inbound, vonage_inbound
 from groupsms.models import InboundEvent, Message
 
 yaml = pytest.importorskip("yaml")
@@ -31,9 +31,9 @@ def example(schema: dict) -> dict[str, str]:
 @pytest.mark.parametrize("kind, schema_name", [("inbound", "InboundMessage"), ("status", "DeliveryReceipt")])
 def test_required_fields_are_the_contracts(schemas, kind, schema_name):
     schema = schemas[schema_name]
-    assert set(inbound.REQUIRED[kind]) <= set(schema["properties"])
+    assert set(vonage_inbound.REQUIRED[kind]) <= set(schema["properties"])
     assert set(schema.get("required", ())) - {"api-key", "message-timestamp", "type", "keyword"} <= set(
-        inbound.REQUIRED[kind]) | {"text", "price", "network-code", "scts", "err-code"}
+        vonage_inbound.REQUIRED[kind]) | {"text", "price", "network-code", "scts", "err-code"}
 
 
 def test_the_contracts_example_inbound_sms_is_stored(schemas, world):
