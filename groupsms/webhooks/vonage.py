@@ -3,7 +3,9 @@
 
 Vonage sends GET query strings, POST forms or POST JSON. A request is verified (signature, and a
 timestamp at most 24 hours old and not from the future), validated, stored once, and only then
-answered 200; a bad signature gets 401 and a malformed body 400, with nothing stored.
+answered 200; a bad signature gets 401 and a malformed body 400, with nothing stored. What the
+fields mean is read in one place, `messaging/vonage_inbound.py`, which turns them into the
+provider-neutral events the rest of groupsms processes (`messaging/transport.py`).
 
 Fail closed: without VONAGE_SIGNATURE_SECRET every request is refused (401), unless
 GROUPSMS_ALLOW_UNSIGNED_WEBHOOKS=1 says this is a local experiment (then each unsigned request is
