@@ -28,6 +28,7 @@ PAGE_MODULES = (
     "groupsms.pages.contacts",
     "groupsms.pages.numbers",
     "groupsms.pages.users",
+    "groupsms.pages.integrations",
     "groupsms.pages.handsets",
     "groupsms.pages.account",
 )
