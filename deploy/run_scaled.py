@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             env["GROUPSMS_SIMULATOR"] = "external"
             say(f"one simulator for every process at https://{env['VONAGE_REST_HOST']}")
         run_once([groupsms, "db", "upgrade"], env)
+        run_once([groupsms, "numbers", "sync"], env)  # the numbers the account (or simulator) owns
         run_once([groupsms, "demo"], env)
         supervisor.start("app", [
             str(BIN / "reflex"), "run", "--env", "prod", "--frontend-port", str(args.port),

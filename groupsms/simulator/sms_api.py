@@ -59,6 +59,8 @@ class SmsApi:
             if kind == "timeout":
                 self._stop.wait(self.fault_hold if hold is None else hold)
 
+        if self.latency:  # a provider that takes this long to answer (benchmarks)
+            time.sleep(self.latency)
         reply = self._process(params, parse_error, auth, api_key, api_secret)
         if fault and fault[0] == "drop_after_read":
             reply.drop = True
