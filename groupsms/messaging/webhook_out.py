@@ -205,10 +205,13 @@ def _connection(url: str):
         if parts.scheme == "http":
             return http.client.HTTPConnection(host, port or 80, timeout=TIMEOUT)
         return http.client.HTTPSConnection(host, port or 443, timeout=TIMEOUT, context=ssl.create_default_context())
-    problem = subs.url_problem(url)
+    if parts.scheme != "https" or not host:
+        raise OSError("The URL must start with https://")
+    infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)  # resolved once: checked and used
+    problem = subs.url_problem(url, resolve=lambda *_args, **_kw: infos)
     if problem:
         raise OSError(problem)
-    address = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)[0][4][0]
+    address = infos[0][4][0]
     return _PinnedHTTPSConnection(host, port or 443, address, timeout=TIMEOUT)
 
 

@@ -80,8 +80,9 @@ def _public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def url_problem(url: str, *, resolve=socket.getaddrinfo) -> str | None:
-    """Why this URL may not receive webhooks, or None when it may."""
+def url_problem(url: str, *, resolve=None) -> str | None:
+    """Why this URL may not receive webhooks, or None when it may (`resolve`: getaddrinfo)."""
+    resolve = resolve or socket.getaddrinfo
     try:
         parts = urlsplit(url)
         port = parts.port

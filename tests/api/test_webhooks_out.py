@@ -204,3 +204,18 @@ def test_the_sender_checks_the_address_again_before_sending(world, receiver, sen
     assert sender.run_once() == 1
     [row] = _deliveries()
     assert row.status == "pending" and "https" in row.last_error and receiver.calls == []
+
+
+def test_a_host_that_later_resolves_to_a_private_address_is_not_contacted(world, sender, monkeypatch, clean_db):
+    monkeypatch.delenv("GROUPSMS_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    webhook_out.forget_subscriptions()
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver("93.184.216.34"))
+    subs.create_subscription(world.actors["ada"], "https://crm.example.com/hook", ["group.created"])
+    groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver("10.0.0.5"))
+    connected = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connected.append(a) or (_ for _ in ()).throw(OSError()))
+    assert sender.run_once() == 1
+    [row] = _deliveries()
+    assert row.status == "pending" and "not public" in row.last_error and connected == []
+    webhook_out.forget_subscriptions()
