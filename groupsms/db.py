@@ -1,4 +1,5 @@
-"""Engine and units of work. Services open one transaction per call through `transaction()`."""
+"""Engine and units of work: one transaction per call, `transaction()` for a call that may write,
+`read()` for one that only reads (services, the worker, inbound processing and the CLI all use them)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from groupsms import guards as _guards  # noqa: F401  (R9: membership cannot cha
 _lock = threading.Lock()
 _engine: Engine | None = None
 _AFTER_COMMIT = "groupsms_after_commit"
+_READONLY = "groupsms_readonly"
 
 
 def make_engine(url: str) -> Engine:
@@ -41,8 +43,12 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
             # IMMEDIATE takes the write lock up front: SQLite's writers queue (busy_timeout) instead
-            # of failing or, worse, writing from a snapshot another writer has moved past.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # of failing or, worse, writing from a snapshot another writer has moved past. A read
+            # (`read()`) takes no lock: a plain BEGIN reads one snapshot (WAL) beside any writer.
+            if conn.get_execution_options().get(_READONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -64,10 +70,52 @@ def engine() -> Engine:
     return _engine
 
 
+def _read_engine(base: Engine) -> Engine:
+    """The same engine (and pool) with its transactions read-only: a plain deferred BEGIN on
+    SQLite, BEGIN READ ONLY on PostgreSQL (psycopg starts it so; no extra statement)."""
+    global _reader
+    pair = _reader
+    if pair is None or pair[0] is not base:
+        options = {_READONLY: True}
+        if base.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        pair = _reader = (base, base.execution_options(**options))
+    return pair[1]
+
+
+_reader: tuple[Engine, Engine] | None = None
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error, then runs after-commit hooks."""
-    with Session(engine(), expire_on_commit=False) as session:
+    with _unit(engine()) as session:
+        yield session
+
+
+@contextmanager
+def read() -> Iterator[Session]:
+    """A unit of work that only reads: it takes no write lock on SQLite (other writers go on) and
+    a write in it fails (`ReadOnlyWrite` for the ORM's; PostgreSQL refuses any). After-commit hooks
+    run as for `transaction()`."""
+    with _unit(_read_engine(engine()), readonly=True) as session:
+        yield session
+
+
+class ReadOnlyWrite(RuntimeError):
+    """A unit of work opened with `read()` tried to write."""
+
+
+def _refuse_writes(session: Session, _context, _instances) -> None:  # noqa: ANN001
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyWrite("this unit of work was opened with db.read(): it cannot write")
+
+
+@contextmanager
+def _unit(bind: Engine, *, readonly: bool = False) -> Iterator[Session]:
+    with Session(bind, expire_on_commit=False) as session:
+        if readonly:  # PostgreSQL refuses the write itself; this makes SQLite refuse it too
+            event.listen(session, "before_flush", _refuse_writes)
         try:
             yield session
             session.commit()

@@ -25,6 +25,10 @@ or opt-out change) refreshes the list views
 the same way, again through the services with each tab's own session. Delivery status changes do
 not touch the list, so they only refresh group pages.
 
+A group page is refreshed by every event that names its group in `group_ids`: a message, a
+delivery status, a lock (`GroupLocked`, at once, not at the next message), a change to a
+participant's contact (`ContactChanged`) or an opt-out of a participant's number (`OptOutChanged`).
+
 Nothing here trusts the browser: the shared states hold no data, and no event handler is defined
 on them, so a browser can neither read another group's messages nor trigger pushes.
 """

@@ -1,4 +1,7 @@
-"""Tables. Every row belongs to one location (R14), directly or through its parent.
+"""Tables. Every row of the location's data belongs to one location (R14), directly or through its
+parent. The install's own rows belong to none: the provider account's numbers, sign-in attempts,
+raw webhook calls, the role policy (a rule names its location, or "*", as text) and its version,
+and the install owner's audit events.
 
 Times are timezone-aware UTC (`utcnow()`); SQLModel's UTCDateTime stores them the same on SQLite and
 PostgreSQL.

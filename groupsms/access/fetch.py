@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from groupsms.access import scopes
 from groupsms.errors import NotFound
-from groupsms.models import BusinessNumber, Contact, Group, User
+from groupsms.models import BusinessNumber, Contact, Group, Message, User
 
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns; anything larger cannot exist
 
@@ -30,6 +30,20 @@ def access_group(session: Session, user: User, group_id: Any) -> Group:
     if group is None:
         raise NotFound("Group")
     return group
+
+
+def access_message(session: Session, user: User, message_id: Any, *, for_update: bool = False) -> Message:
+    """A message of a group the user may see (R11, R14). Texts in no group (waiting for routing,
+    "Other texts") have their own rules in `services.messages` and are not found here."""
+    mid = clean_id(message_id, "Message")
+    query = (
+        select(Message).join(Group, Group.id == Message.group_id)
+        .where(Message.id == mid, scopes.group_visibility_clause(user))
+    )
+    message = session.exec(query.with_for_update(of=Message) if for_update else query).first()
+    if message is None:
+        raise NotFound("Message")
+    return message
 
 
 def access_contact(
@@ -72,3 +86,9 @@ def location_user(session: Session, user: User, user_id: Any) -> User:
 def can_use_number(session: Session, user: User, number_id: int) -> bool:
     query = scopes.numbers_for(user).where(BusinessNumber.id == number_id)
     return session.exec(select(query.exists())).one()
+
+
+def usable_number(session: Session, user: User, number_id: int) -> BusinessNumber | None:
+    """The number when the user may use it (R12), else None (e.g. a group's number, which the
+    user may see the group of without being allowed to send from it)."""
+    return session.exec(scopes.numbers_for(user).where(BusinessNumber.id == number_id)).first()

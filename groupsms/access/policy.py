@@ -72,9 +72,19 @@ class _Enforcer:
 ENFORCER = _Enforcer()
 
 
+_VERSION_KEY = "groupsms_policy_version"
+
+
 def current_version(session: Session) -> int:
+    """The policy version, read once per transaction: every permission check of one service call
+    then answers from the same policy (and costs no statement after the first)."""
+    cached = session.info.get(_VERSION_KEY)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1]
     row = session.get(PolicyVersion, 1)
-    return row.version if row else 0
+    version = row.version if row else 0
+    session.info[_VERSION_KEY] = (session.get_transaction(), version)
+    return version
 
 
 def bump_version(session: Session) -> int:
@@ -85,6 +95,7 @@ def bump_version(session: Session) -> int:
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    session.info[_VERSION_KEY] = (session.get_transaction(), row.version)
     return row.version
 
 

@@ -61,6 +61,11 @@ class ParticipantChoice:
     business_number: bool = False
 
 
+def group_title(names: Sequence[str]) -> str:
+    """A conversation's title: its participants' names in order."""
+    return ", ".join(names) if names else "Empty group"
+
+
 def opted_out_text(when: datetime) -> str:
     """E1: how the app says a number opted out by texting STOP, e.g. "Opted out by text on Dec 1, 2026"."""
     return f"Opted out by text on {when:%b} {when.day}, {when.year}"

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from groupsms.loadfile.checks import _Entry, _LocationPlan, _user_ids
 from groupsms.loadfile.report import LoadError, LoadReport
+from groupsms.messaging.optout import lock_groups_of_contact
 from groupsms.models import (
     AuditEvent,
     BusinessNumber,
@@ -20,7 +21,6 @@ from groupsms.models import (
     utcnow,
 )
 from groupsms.security import hash_password, verify_password
-from groupsms.services._dnd import lock_groups_of_contact
 from groupsms.services.inventory import provision_simulator_number
 
 # ---------------------------------------------------------------------------------------------

@@ -67,7 +67,8 @@ class GroupCreated(ChangeEvent):
 
 @dataclass(frozen=True)
 class GroupLocked(ChangeEvent):
-    """A group can no longer send (R13): a participant opted out, was deleted or lost a number."""
+    """A group was locked for good (R10): a participant's contact got DND, or a participant's number
+    opted out by text (E1). Published by `messaging.optout`, whichever path made the change."""
 
     group_id: int
     reason: str = ""
@@ -99,9 +100,18 @@ class OptOutChanged(ChangeEvent):
         return tuple(int(g) for g in self.groups)
 
 
+@dataclass(frozen=True)
+class NumberChanged(ChangeEvent):
+    """A business number's label, default flag or assigned users changed: lists show its label, and
+    who may send from it (R12, R13) may have changed. Group pages pick it up at their next refresh."""
+
+    number_id: int
+
+
 EVENT_TYPES: dict[str, type[ChangeEvent]] = {
     cls.__name__: cls
-    for cls in (MessageAdded, StatusChanged, RoutingChanged, GroupCreated, GroupLocked, ContactChanged, OptOutChanged)
+    for cls in (MessageAdded, StatusChanged, RoutingChanged, GroupCreated, GroupLocked, ContactChanged, OptOutChanged,
+                NumberChanged)
 }
 
 

@@ -9,6 +9,12 @@ Two things keep SMS from a number:
 
 Either way every group that texts the number is locked for good, and nothing is sent to it but the
 one confirmation of a STOP. Keyword replies are limited so they cannot be pumped.
+
+This module is the one home of both: the services (contacts, CSV imports), the load file, inbound
+processing, the relay and the outbox worker all lock, check and record through it. Every change it
+writes publishes its typed event on commit (`GroupLocked` per group it locks, `ContactChanged` for
+a DND change, `OptOutChanged` for an opt-out or opt-in), whichever path made it, so open pages learn
+of a lock at once.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ import os
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import and_, func, not_, or_
+from sqlalchemy import and_, func, not_, or_, union
 from sqlmodel import Session, select
 
 from groupsms.domain import keywords
 from groupsms.domain.groups import lock_reason, opted_out_text
-from groupsms.messaging import outbox
+from groupsms.messaging import events, notify, outbox
 from groupsms.models import (
     BusinessNumber,
     Contact,
@@ -48,6 +54,24 @@ def keyword_reply_window() -> timedelta:
 
 # -- the per-number registry ---------------------------------------------------------------------
 
+def groups_texting(s: Session, location_id: int, e164: str) -> tuple[int, ...]:
+    """Every group of the location with a participant at this number (locked or not)."""
+    return tuple(sorted(set(s.exec(
+        select(Participant.group_id).join(Group, Group.id == Participant.group_id)
+        .where(Group.location_id == location_id, Participant.e164 == e164)
+    ).all())))
+
+
+def groups_of_contact(s: Session, contact_id: int) -> tuple[int, ...]:
+    """Every group the contact is a participant of (by either number, locked or not)."""
+    return tuple(sorted(set(s.exec(select(Participant.group_id).where(Participant.contact_id == contact_id)).all())))
+
+
+def _publish_locks(s: Session, groups: list[Group]) -> None:
+    for group in groups:
+        notify.publish(s, events.GroupLocked(group.location_id, group.id, group.locked_reason or ""))
+
+
 def active_opt_out(s: Session, location_id: int, e164: str) -> OptOut | None:
     return s.exec(select(OptOut).where(
         OptOut.location_id == location_id, OptOut.e164 == e164, OptOut.active)).first()
@@ -58,21 +82,29 @@ def is_opted_out(s: Session, location_id: int, e164: str) -> bool:
     return active_opt_out(s, location_id, e164) is not None
 
 
-def opted_out_notes(s: Session, location_id: int, e164s) -> dict[str, str]:
-    """"Opted out by text on <date>" for each of these numbers that is in the registry."""
-    wanted = {e for e in e164s if e}
+def active_opt_outs(s: Session, location_id: int, e164s) -> dict[str, OptOut]:
+    """The registry's active row for each of these numbers that opted out (one statement)."""
+    wanted = sorted({e for e in e164s if e})
     if not wanted:
         return {}
     rows = s.exec(select(OptOut).where(
         OptOut.location_id == location_id, OptOut.e164.in_(wanted), OptOut.active))
-    return {row.e164: opted_out_text(row.opted_out_at) for row in rows}
+    return {row.e164: row for row in rows}
 
 
-def record_opt_out(s: Session, location_id: int, e164: str, keyword: str, *, via: str = "text") -> tuple[OptOut, bool]:
+def opted_out_notes(s: Session, location_id: int, e164s) -> dict[str, str]:
+    """"Opted out by text on <date>" for each of these numbers that is in the registry."""
+    return {e164: opted_out_text(row.opted_out_at) for e164, row in active_opt_outs(s, location_id, e164s).items()}
+
+
+def record_opt_out(
+    s: Session, location_id: int, e164: str, keyword: str, *, via: str = "text", business_number_id: int | None = None,
+) -> tuple[OptOut, bool]:
     """Opt the number out of the location and lock every group that texts it (R10).
 
     Returns (the registry row, whether it is new): an opt-out that is already active changes
-    nothing, so a second STOP gets no second confirmation.
+    nothing, so a second STOP gets no second confirmation. A new one publishes `OptOutChanged`
+    (with every group texting the number) and `GroupLocked` for each group it locked.
     """
     row = s.exec(select(OptOut).where(
         OptOut.location_id == location_id, OptOut.e164 == e164).with_for_update()).first()
@@ -88,12 +120,14 @@ def record_opt_out(s: Session, location_id: int, e164: str, keyword: str, *, via
     s.add(row)
     s.flush()
     lock_groups_texting(s, location_id, e164, now)
+    notify.publish(s, events.OptOutChanged(location_id, e164, business_number_id, True,
+                                           groups_texting(s, location_id, e164)))
     return row, True
 
 
-def opt_in(s: Session, location_id: int, e164: str) -> bool:
-    """The number's own START lifts its opt-out; True when there was one. Groups stay locked (R10)
-    and a DND staff set on a contact stays on."""
+def opt_in(s: Session, location_id: int, e164: str, *, business_number_id: int | None = None) -> bool:
+    """The number's own START lifts its opt-out; True when there was one (and `OptOutChanged` is
+    published). Groups stay locked (R10) and a DND staff set on a contact stays on."""
     row = s.exec(select(OptOut).where(
         OptOut.location_id == location_id, OptOut.e164 == e164, OptOut.active).with_for_update()).first()
     if row is None:
@@ -101,27 +135,36 @@ def opt_in(s: Session, location_id: int, e164: str) -> bool:
     row.active, row.opted_in_at = False, utcnow()
     s.add(row)
     s.flush()
+    notify.publish(s, events.OptOutChanged(location_id, e164, business_number_id, False,
+                                           groups_texting(s, location_id, e164)))
     return True
 
 
 def lock_groups_texting(s: Session, location_id: int, e164: str, when: datetime) -> list[int]:
-    """Lock for good every unlocked group of the location with a participant at this number."""
+    """Lock for good every unlocked group of the location with a participant at this number
+    (publishing `GroupLocked` for each); returns their ids."""
     rows = s.exec(
         select(Group, Participant)
         .join(Participant, Participant.group_id == Group.id)
         .where(Group.location_id == location_id, Participant.e164 == e164, Group.locked_reason.is_(None))
     ).all()
+    locked: dict[int, Group] = {}
     for group, participant in rows:
+        if group.id in locked:  # the number is in the group twice (one contact's two numbers are two numbers)
+            continue
         group.locked_reason = lock_reason([], [(participant.name, when)])
         group.locked_at = when
         s.add(group)
-    return sorted(g.id for g, _ in rows)
+        locked[group.id] = group
+    _publish_locks(s, list(locked.values()))
+    return sorted(locked)
 
 
 # -- DND and the checks every send path makes ----------------------------------------------------
 
 def lock_groups_of_contact(s: Session, contact: Contact) -> list[int]:
-    """Lock the contact's unlocked groups for good; returns their ids. Inbound is still stored."""
+    """Lock the contact's unlocked groups for good (publishing `GroupLocked` for each); returns
+    their ids. Inbound is still stored."""
     groups = s.exec(
         select(Group)
         .join(Participant, Participant.group_id == Group.id)
@@ -133,6 +176,7 @@ def lock_groups_of_contact(s: Session, contact: Contact) -> list[int]:
         group.locked_reason = lock_reason([contact.name])
         group.locked_at = now
         s.add(group)
+    _publish_locks(s, list(groups))
     return [g.id for g in groups]
 
 
@@ -158,14 +202,25 @@ def set_dnd(s: Session, contact: Contact, dnd: bool) -> list[int]:
     """Turn a contact's SMS DND on or off. On locks its groups for good (returns their ids); off
     first stores the locks its DND implied, so lifting DND never reopens a group (R10).
 
-    Off never lifts an opt-out the contact's numbers made by text: only their START does."""
+    Off never lifts an opt-out the contact's numbers made by text: only their START does. A change
+    publishes `ContactChanged` with every group of the contact."""
     if contact.dnd_sms == dnd:
         return lock_groups_of_contact(s, contact) if dnd else []
     locked = lock_groups_of_contact(s, contact)
     contact.dnd_sms = dnd
     contact.updated_at = utcnow()
     s.add(contact)
+    notify.publish(s, events.ContactChanged(contact.location_id, contact.id, groups_of_contact(s, contact.id)))
     return locked if dnd else []
+
+
+def lock_of(group: Group, participants: list[tuple[Participant, Contact]], opt_outs: dict[str, OptOut]) -> str | None:
+    """`effective_lock` from what the caller already loaded: the group's participants with their
+    contacts, and the active opt-outs of their numbers (`active_opt_outs`)."""
+    if group.locked_reason:
+        return group.locked_reason
+    return lock_reason([c.name for _, c in participants if c.dnd_sms],
+                       [(p.name, opt_outs[p.e164].opted_out_at) for p, _ in participants if p.e164 in opt_outs])
 
 
 def effective_lock(s: Session, group: Group) -> str | None:
@@ -202,6 +257,20 @@ def staff_dnd(s: Session, location_id: int, e164: str) -> bool:
 def number_opted_out(s: Session, location_id: int, e164: str) -> bool:
     """E1: no SMS goes to a number that opted out by text, or that a contact with DND holds."""
     return is_opted_out(s, location_id, e164) or staff_dnd(s, location_id, e164)
+
+
+def numbers_not_to_text(s: Session, location_id: int, e164s) -> set[str]:
+    """`number_opted_out` for many numbers at once (a whole group): those of them no SMS may go
+    to. One statement however many numbers."""
+    wanted = sorted({e for e in e164s if e})
+    if not wanted:
+        return set()
+    opted_out = select(OptOut.e164).where(OptOut.location_id == location_id, OptOut.e164.in_(wanted), OptOut.active)
+    dnd_primary = select(Contact.primary_phone).where(
+        Contact.location_id == location_id, Contact.dnd_sms, Contact.primary_phone.in_(wanted))
+    dnd_secondary = select(Contact.secondary_phone).where(
+        Contact.location_id == location_id, Contact.dnd_sms, Contact.secondary_phone.in_(wanted))
+    return set(s.exec(union(opted_out, dnd_primary, dnd_secondary)).scalars().all()) & set(wanted)
 
 
 # -- carrier keywords in an inbound text ---------------------------------------------------------
@@ -259,13 +328,14 @@ def handle_keyword(s: Session, number: BusinessNumber, message: Message) -> bool
     s.exec(select(Location.id).where(Location.id == location_id).with_for_update(key_share=True)).one()
     may_reply = is_possible_sender(sender)
     if keyword == keywords.STOP:
-        row, new = record_opt_out(s, location_id, sender, keywords.keyword_word(message.body))
+        row, new = record_opt_out(s, location_id, sender, keywords.keyword_word(message.body),
+                                  business_number_id=number.id)
         if new and may_reply:
             row.confirmation_message_id = _reply(s, number, sender, STOP_REPLY, confirmation=True).id
             s.add(row)
         note = "Opt-out: not relayed"
     elif keyword == keywords.START:
-        if not opt_in(s, location_id, sender):
+        if not opt_in(s, location_id, sender, business_number_id=number.id):
             return False  # "Yes" from a number that is not opted out is a reply like any other
         if may_reply and not staff_dnd(s, location_id, sender) and not _recent_keyword_reply(s, location_id, sender):
             _reply(s, number, sender, START_REPLY, confirmation=False)

@@ -1,4 +1,5 @@
-"""What every service shares: the acting user, permission checks, audit events, input cleaning."""
+"""What the service modules share: the acting user, permission checks, audit events, input
+cleaning, and the few reads more than one of them makes."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from groupsms.access import policy, scopes
 from groupsms.access.fetch import location_user
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import Forbidden, NotAuthenticated, ValidationError
-from groupsms.models import AuditEvent, User
+from groupsms.models import AuditEvent, Participant, User
 
 
 @dataclass(frozen=True)
@@ -132,3 +133,18 @@ def clean_assignee(s: Session, user: User, value: Any) -> int | None:
     if not scopes.has_full_data_access(user) and assignee != user.id:
         raise ValidationError("You can only assign contacts to yourself", "assigned user")
     return assignee
+
+
+def participant_names(s: Session, group_ids) -> dict[int, list[str]]:
+    """Group id → its participants' names in order (what titles are made of): one statement. The
+    caller has checked that the user may see these groups."""
+    wanted = sorted(set(group_ids))
+    names: dict[int, list[str]] = {}
+    if not wanted:
+        return names
+    for gid, name in s.exec(
+        select(Participant.group_id, Participant.name)
+        .where(Participant.group_id.in_(wanted)).order_by(Participant.group_id, Participant.position)
+    ):
+        names.setdefault(gid, []).append(name)
+    return names

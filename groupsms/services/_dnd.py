@@ -1,7 +1,7 @@
-"""DND (R10, E1): locking groups, and the checks every send path makes.
+"""Old import path of the DND and opt-out checks: they live in `groupsms.messaging.optout`.
 
-They live with the per-number opt-out registry in messaging/optout.py; the names stay importable
-from here for the services that use them.
+Nothing in services imports this any more; it re-exports the names for code that still imports
+them from here (the outbox worker, inbound processing), until those import from messaging.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from groupsms.messaging.optout import (
     is_opted_out,
     lock_groups_of_contact,
     number_opted_out,
+    numbers_not_to_text,
     opted_out_notes,
     set_dnd,
     staff_dnd,
@@ -20,5 +21,6 @@ from groupsms.messaging.optout import (
 
 __all__ = [
     "active_group_clause", "contacts_with_number", "effective_lock", "is_opted_out",
-    "lock_groups_of_contact", "number_opted_out", "opted_out_notes", "set_dnd", "staff_dnd",
+    "lock_groups_of_contact", "number_opted_out", "numbers_not_to_text", "opted_out_notes", "set_dnd",
+    "staff_dnd",
 ]

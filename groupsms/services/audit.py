@@ -39,7 +39,7 @@ def _detail(raw: str) -> str:
 
 def list_audit_events(actor: Actor | None, limit: Any = 50) -> list[AuditEntry]:
     """The newest changes in the actor's location."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "audit", "read")
         rows = s.exec(

@@ -1,18 +1,23 @@
-"""Contacts: list, create, edit, soft delete and DND (R8, R10, R11)."""
+"""Contacts: list, create, edit, soft delete and DND (R8, R10, R11).
+
+Every change publishes `ContactChanged` on commit with the groups the contact is in (their pages
+show its tags and locks); turning DND on also publishes `GroupLocked` for each group it locks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import select
 
 from groupsms import db
 from groupsms.access import scopes
 from groupsms.access.fetch import access_contact
-from groupsms.domain.phones import digits, format_display, is_us_ca
+from groupsms.access.search import contact_search_clause
+from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.errors import ValidationError
+from groupsms.messaging import events, notify
+from groupsms.messaging.optout import groups_of_contact, opted_out_notes, set_dnd
 from groupsms.models import Contact, Group, utcnow
 from groupsms.services._base import (
     Actor,
@@ -26,7 +31,6 @@ from groupsms.services._base import (
     clean_text,
     require,
 )
-from groupsms.services._dnd import opted_out_notes, set_dnd
 from groupsms.services._duplicates import shared_number_warnings
 
 __all__ = [
@@ -80,33 +84,26 @@ def _views(s, location_id: int, contacts: list[Contact]) -> list[ContactView]:
     return [_view(c, notes) for c in contacts]
 
 
-def _search_clause(query: str):
-    """Name contains the text, or either number contains its digits (format-insensitive)."""
-    clauses = [Contact.name.icontains(query, autoescape=True)]
-    wanted = digits(query)
-    if len(wanted) >= 3:
-        clauses += [Contact.primary_phone.contains(wanted), Contact.secondary_phone.contains(wanted)]
-        if wanted.startswith("1") and len(wanted) == 11:
-            clauses += [Contact.primary_phone.contains(wanted[1:]), Contact.secondary_phone.contains(wanted[1:])]
-    return or_(*clauses)
+def _changed(s, contact: Contact) -> None:
+    notify.publish(s, events.ContactChanged(contact.location_id, contact.id, groups_of_contact(s, contact.id)))
 
 
 def list_contacts(
     actor: Actor | None, search: Any = None, limit: Any = 100, include_deleted: Any = False
 ) -> list[ContactView]:
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         query = scopes.contacts_for(user, include_deleted=clean_bool(include_deleted, "include deleted"))
         text = clean_query(search)
         if text:
-            query = query.where(_search_clause(text))
+            query = query.where(contact_search_clause(text))
         rows = s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit, 100, 500)))
         return _views(s, user.location_id, list(rows))
 
 
 def get_contact(actor: Actor | None, contact_id: Any) -> ContactView:
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         return _views(s, user.location_id, [access_contact(s, user, contact_id, include_deleted=True)])[0]
@@ -139,6 +136,7 @@ def create_contact(
         s.add(contact)
         s.flush()
         audit(s, user, "contact.created", "contact", contact.id, name=contact.name)
+        notify.publish(s, events.ContactChanged(contact.location_id, contact.id))
         return contact.id
 
 
@@ -175,12 +173,13 @@ def update_contact(
         contact.updated_at = utcnow()
         s.add(contact)
         audit(s, user, "contact.updated", "contact", contact.id, fields=sorted(changes))
+        _changed(s, contact)
 
 
 def duplicate_number_warnings(actor: Actor | None, contact_id: Any) -> list[str]:
     """Say so when another contact of the location holds one of this contact's numbers (shown
     after saving a contact: a warning, not a refusal)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         contact = access_contact(s, user, contact_id)
@@ -196,6 +195,7 @@ def delete_contact(actor: Actor | None, contact_id: Any) -> None:
         contact.deleted_at = contact.updated_at = utcnow()
         s.add(contact)
         audit(s, user, "contact.deleted", "contact", contact.id, name=contact.name)
+        _changed(s, contact)  # its groups keep texting the captured number and show a Deleted tag (R8)
 
 
 def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]:
@@ -210,7 +210,7 @@ def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]
         dnd = clean_bool(dnd, "DND")
         if contact.dnd_sms == dnd:
             return []
-        locked = set_dnd(s, contact, dnd)
+        locked = set_dnd(s, contact, dnd)  # publishes ContactChanged, and GroupLocked per group it locks
         audit(s, user, "contact.dnd_changed", "contact", contact.id, dnd=dnd, locked_groups=locked)
         # Only the groups the caller may see: the others' ids are none of their business (R11).
         visible = s.exec(select(Group.id).where(Group.id.in_(locked), scopes.group_visibility_clause(user)))

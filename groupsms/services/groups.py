@@ -10,25 +10,31 @@ from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
 from groupsms import db
-from groupsms.access import policy, scopes
+from groupsms.access import scopes
 from groupsms.access.fetch import (
     access_contact,
     access_group,
     access_number,
-    can_use_number,
     clean_id,
+    usable_number,
 )
+from groupsms.access.search import contact_search_clause
+from groupsms.access.sending import send_block_reason
 from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import filter_participants
 from groupsms.errors import DuplicateGroup, FieldError, NotFound, ValidationError
+from groupsms.messaging import events, notify
+from groupsms.messaging.optout import active_group_clause, active_opt_outs, lock_of, opted_out_notes
 from groupsms.models import (
     BusinessNumber,
     Contact,
     Group,
     GroupRead,
     Message,
+    OptOut,
     Participant,
+    ProviderNumber,
     User,
     utcnow,
 )
@@ -39,11 +45,9 @@ from groupsms.services._base import (
     clean_bool,
     clean_limit,
     clean_query,
+    participant_names,
     require,
 )
-from groupsms.services._dnd import active_group_clause, effective_lock, opted_out_notes
-from groupsms.services._eligibility import number_facts, participant_choice
-from groupsms.services.contacts import _search_clause
 
 __all__ = [
     "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
@@ -122,11 +126,38 @@ class GroupDetail:
     send_block_reason: str | None
 
 
+# -- the facts about a contact's numbers that decide whether they may join a group (R3, E1) -------
+
+@dataclass(frozen=True)
+class _NumberFacts:
+    opted_out: dict[str, str]  # E1: "Opted out by text on <date>" per number in the registry
+    business: frozenset[str]  # numbers the install texts from: never a participant
+
+
+def _number_facts(s: Session, location_id: int, contacts: list[Contact]) -> _NumberFacts:
+    e164s = {e for c in contacts for e in (c.primary_phone, c.secondary_phone) if e}
+    if not e164s:
+        return _NumberFacts({}, frozenset())
+    # Any location's, and any the provider account owns: a relay to one would text ourselves.
+    business = set(s.exec(select(BusinessNumber.e164).where(BusinessNumber.e164.in_(e164s))).all())
+    business |= set(s.exec(select(ProviderNumber.e164).where(ProviderNumber.e164.in_(e164s))).all())
+    return _NumberFacts(opted_out_notes(s, location_id, e164s), frozenset(business))
+
+
+def _participant_choice(contact: Contact, which: str, facts: _NumberFacts) -> rules.ParticipantChoice:
+    e164 = contact.phone(which)
+    return rules.ParticipantChoice(
+        contact_id=contact.id, which=which, name=contact.name, e164=e164,
+        dnd=contact.dnd_sms, deleted=contact.deleted_at is not None,
+        opted_out=facts.opted_out.get(e164), business_number=e164 in facts.business,
+    )
+
+
 # -- the picker ------------------------------------------------------------------------------------
 
 def picker_numbers(actor: Actor | None) -> list[NumberOption]:
     """Numbers the actor may create groups from: theirs by R12, never a non-US/CA one (R1)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         rows = s.exec(
@@ -142,23 +173,23 @@ def picker_numbers(actor: Actor | None) -> list[NumberOption]:
 
 def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[PickerOption]:
     """Every number of every contact the actor may see (R11); ineligible ones carry the reason (R3)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         query = scopes.contacts_for(user)
         text = clean_query(search)
         if text:
-            query = query.where(_search_clause(text))
+            query = query.where(contact_search_clause(text))
         options = []
         found = list(s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit))))
-        facts = number_facts(s, user.location_id, found)
+        facts = _number_facts(s, user.location_id, found)
         for contact in found:
             for which in rules.WHICH_NUMBERS:
                 e164 = contact.phone(which)
                 if e164:
                     options.append(PickerOption(
                         contact.id, which, contact.name, e164, format_display(e164),
-                        rules.ineligibility_reason(participant_choice(contact, which, facts)),
+                        rules.ineligibility_reason(_participant_choice(contact, which, facts)),
                     ))
         return options
 
@@ -205,8 +236,8 @@ def _active_groups_on(s: Session, user: User, number_id: int, *, visible_only: b
 def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
     number = access_number(s, user, number_id)  # R12 (and R14): NotFound if not usable
     contacts = [(access_contact(s, user, cid), which) for cid, which in _clean_participants(participants)]
-    facts = number_facts(s, user.location_id, [c for c, _ in contacts])
-    choices = [participant_choice(c, which, facts) for c, which in contacts]
+    facts = _number_facts(s, user.location_id, [c for c, _ in contacts])
+    choices = [_participant_choice(c, which, facts) for c, which in contacts]
     facts = rules.BusinessNumberFacts(number.e164, number.location_id == user.location_id, number.sms_capable)
     problems = tuple(FieldError(p.field, p.message, p.rule) for p in rules.check_group(facts, choices))
     e164s = [c.e164 for c in choices if c.e164]
@@ -222,7 +253,7 @@ def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
 
 def preview_group(actor: Actor | None, number_id: Any, participants: Any) -> GroupPreview:
     """What creating this group would say (problems, E2 warnings, E11 duplicate), writing nothing."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         return _evaluate(s, user, number_id, participants)[2]
@@ -253,46 +284,44 @@ def create_group(
             s, user, "group.created", "group", group.id, number=number.e164,
             participants=[f"{c.id}:{w}" for c, w in contacts],
         )
+        notify.publish(s, events.GroupCreated(group.location_id, group.id))
         return group.id
 
 
 # -- reading --------------------------------------------------------------------------------------
 
-def _title(names: list[str]) -> str:
-    return ", ".join(names) if names else "Empty group"
-
-
 def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[GroupSummary]:
-    """The groups the actor may see (R11), most recent activity first; search by participant (E7)."""
-    with db.transaction() as s:
+    """The groups the actor may see (R11), most recent activity first; search by participant (E7).
+    A fixed number of statements however many groups are listed."""
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
-        query = scopes.groups_for(user)
+        query = (
+            select(Group, BusinessNumber)
+            .join(BusinessNumber, BusinessNumber.id == Group.business_number_id)
+            .where(scopes.group_visibility_clause(user))
+        )
         text = clean_query(search)
         if text:
             matching = select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
-            matching = matching.where(or_(Participant.name.icontains(text, autoescape=True), _search_clause(text)))
+            matching = matching.where(or_(Participant.name.icontains(text, autoescape=True),
+                                          contact_search_clause(text)))
             query = query.where(Group.id.in_(matching))
-        groups = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
-        ids = [g.id for g in groups]
-        names: dict[int, list[str]] = {}
-        for gid, name in s.exec(
-            select(Participant.group_id, Participant.name)
-            .where(Participant.group_id.in_(ids)).order_by(Participant.position)
-        ):
-            names.setdefault(gid, []).append(name)
-        numbers = {n.id: n for n in s.exec(select(BusinessNumber).where(
-            BusinessNumber.id.in_({g.business_number_id for g in groups})))}
+        rows = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
+        ids = [g.id for g, _ in rows]
+        names = participant_names(s, ids)
         latest = _latest_messages(s, ids)
         unread = _unread_counts(s, user, ids)
         return [
             GroupSummary(
-                g.id, _title(names.get(g.id, [])), numbers[g.business_number_id].label,
-                format_display(numbers[g.business_number_id].e164), len(names.get(g.id, [])),
-                g.locked_reason, latest.get(g.id, ""), g.last_activity_at, unread.get(g.id, 0),
+                g.id, rules.group_title(names.get(g.id, [])), number.label, format_display(number.e164),
+                len(names.get(g.id, [])), g.locked_reason, latest.get(g.id, ""), g.last_activity_at,
+                unread.get(g.id, 0),
             )
-            for g in groups
+            for g, number in rows
         ]
+
+
 
 
 def _unread_counts(s: Session, user: User, group_ids: list[int]) -> dict[int, int]:
@@ -311,7 +340,10 @@ def _unread_counts(s: Session, user: User, group_ids: list[int]) -> dict[int, in
 
 
 def mark_read(actor: Actor | None, group_id: Any) -> None:
-    """The actor has seen everything in the group so far (clears its unread count)."""
+    """The actor has seen everything in the group so far (clears its unread count).
+
+    Publishes nothing: unread counts are the actor's own, and the page that marks them shows the
+    new count itself; nobody else's page changes."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
@@ -335,14 +367,20 @@ def _latest_messages(s: Session, group_ids: list[int]) -> dict[int, str]:
     return {gid: body[:120] for gid, body in rows}
 
 
-def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
-    rows = s.exec(
+def _participants(s: Session, group: Group) -> tuple[list[tuple[Participant, Contact]], dict[str, OptOut]]:
+    """The group's participants with their contacts, and the active opt-outs of their numbers:
+    two statements however many participants."""
+    rows = list(s.exec(
         select(Participant, Contact)
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.group_id == group.id)
         .order_by(Participant.position)
-    ).all()
-    notes = opted_out_notes(s, group.location_id, [p.e164 for p, _ in rows])
+    ).all())
+    return rows, active_opt_outs(s, group.location_id, [p.e164 for p, _ in rows])
+
+
+def _participant_views(rows: list[tuple[Participant, Contact]], opt_outs: dict[str, OptOut]) -> list[ParticipantView]:
+    notes = {e164: rules.opted_out_text(row.opted_out_at) for e164, row in opt_outs.items()}
     return [
         ParticipantView(
             p.id, p.contact_id, p.name, p.e164, format_display(p.e164), p.which,
@@ -353,54 +391,46 @@ def _participant_views(s: Session, group: Group) -> list[ParticipantView]:
     ]
 
 
-def _send_block_reason(s: Session, user: User, group: Group) -> str | None:
-    """Why the actor cannot send in this group right now (R10, R13), or None."""
-    locked = effective_lock(s, group)
-    if locked:
-        return f"This group is locked: {locked}"
-    if not policy.ENFORCER.allowed(s, user.role, user.location_id, "message", "send"):
-        return "Your role may not send messages"
-    if not can_use_number(s, user, group.business_number_id):
-        number = s.get(BusinessNumber, group.business_number_id)
-        return f"You don't have access to {format_display(number.e164)}, the number this group sends from"
-    return None
-
-
 def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
-    with db.transaction() as s:
+    """One conversation's header: its number, participants (R7, R8 tags, E1 notes), lock (R10) and
+    whether the actor may send (R13). A fixed number of statements however many participants."""
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         group = access_group(s, user, group_id)
-        number = s.get(BusinessNumber, group.business_number_id)
+        usable = usable_number(s, user, group.business_number_id)
+        number = usable or s.get(BusinessNumber, group.business_number_id)
         creator = s.get(User, group.created_by_id) if group.created_by_id else None
-        participants = _participant_views(s, group)
-        block = _send_block_reason(s, user, group)
+        rows, opt_outs = _participants(s, group)
+        participants = _participant_views(rows, opt_outs)
+        locked = lock_of(group, rows, opt_outs)
+        block = send_block_reason(s, user, group, locked=locked, number=usable)
         return GroupDetail(
-            group.id, _title([p.name for p in participants]), number.id, number.label,
+            group.id, rules.group_title([p.name for p in participants]), number.id, number.label,
             format_display(number.e164), creator.name if creator else "",
-            group.created_at, tuple(participants), effective_lock(s, group), block is None, block,
+            group.created_at, tuple(participants), locked, block is None, block,
         )
 
 
 def search_participants(actor: Actor | None, group_id: Any, search: Any) -> list[ParticipantView]:
     """R6: by name or by number, whatever the number's formatting."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         group = access_group(s, user, group_id)
         text = clean_query(search)
-        return filter_participants(text, _participant_views(s, group), key=lambda p: (p.name, p.e164))
+        return filter_participants(text, _participant_views(*_participants(s, group)), key=lambda p: (p.name, p.e164))
 
 
 def regroup_selection(actor: Actor | None, group_id: Any, without_contact_id: Any) -> tuple[int, list[tuple[int, str]]]:
     """R10 "Create a new group without <name>": the group's number and its other participants,
     to pre-select in the group dialog (which still checks everything when creating)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         group = access_group(s, user, group_id)
         without = clean_id(without_contact_id, "Participant")
-        participants = _participant_views(s, group)
+        participants = _participant_views(*_participants(s, group))
         if not any(p.contact_id == without for p in participants):
             raise NotFound("Participant")
         return group.business_number_id, [(p.contact_id, p.which) for p in participants

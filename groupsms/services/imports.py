@@ -15,6 +15,8 @@ Choices, so a newcomer need not guess:
 - Row numbers are the ones a spreadsheet shows: the header is row 1.
 - A row whose number another contact of the location also holds is imported with a warning
   (duplicate CRM records are common; a reply from such a number may need routing by hand).
+- Every contact created or changed publishes `ContactChanged` (with its groups) on commit, as the
+  contacts page's edits do.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from sqlmodel import select
 from groupsms import db
 from groupsms.access import scopes
 from groupsms.errors import GroupsmsError, ValidationError
-from groupsms.models import Contact, User, utcnow
+from groupsms.messaging import events, notify
+from groupsms.messaging.optout import set_dnd
+from groupsms.models import Contact, Participant, User, utcnow
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -40,7 +44,6 @@ from groupsms.services._base import (
     clean_text,
     require,
 )
-from groupsms.services._dnd import set_dnd
 from groupsms.services._duplicates import shared_number_warnings
 
 __all__ = ["ImportReport", "import_contacts_csv", "MAX_CSV_BYTES", "MAX_CSV_ROWS"]
@@ -159,10 +162,11 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
         created = updated = unchanged = skipped = 0
         errors: list[str] = []
         saved: dict[int, tuple[int, Contact]] = {}  # contact id → (its last row, the contact)
+        dnd_turned_on: set[int] = set()  # their ContactChanged is published by set_dnd
         for offset, row in enumerate(data):
             row_number = offset + 2  # the header is row 1
             try:
-                outcome = _import_row(s, user, row, positions, emails, visible)
+                outcome = _import_row(s, user, row, positions, emails, visible, dnd_turned_on)
             except GroupsmsError as exc:
                 skipped += 1
                 if len(errors) < _MAX_ROW_ERRORS:
@@ -179,7 +183,20 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
         warnings = _warnings(s, user, saved)
         audit(s, user, "contacts.imported", "contact", None, created=created, updated=updated,
               unchanged=unchanged, skipped=skipped)
+        _publish(s, user, [cid for cid in saved if cid not in dnd_turned_on])
         return ImportReport(created, updated, tuple(errors), skipped, unchanged, tuple(ignored), warnings)
+
+
+def _publish(s, user: User, contact_ids: list[int]) -> None:
+    """ContactChanged for each contact, with the groups it is in (one statement for them all)."""
+    if not contact_ids:
+        return
+    groups: dict[int, set[int]] = {}
+    for cid, gid in s.exec(select(Participant.contact_id, Participant.group_id)
+                           .where(Participant.contact_id.in_(sorted(contact_ids)))):
+        groups.setdefault(cid, set()).add(gid)
+    for cid in contact_ids:
+        notify.publish(s, events.ContactChanged(user.location_id, cid, tuple(sorted(groups.get(cid, ())))))
 
 
 def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str, ...]:
@@ -192,7 +209,7 @@ def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str
 
 
 def _import_row(
-    s, user: User, row: list[str], positions, emails: dict[str, int], visible
+    s, user: User, row: list[str], positions, emails: dict[str, int], visible, dnd_turned_on: set[int]
 ) -> tuple[str, Contact]:
     """Validate one row completely, then write it: ('created' | 'updated' | 'unchanged', the contact)."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
@@ -236,6 +253,7 @@ def _import_row(
     fields = sorted(changes)
     if turn_dnd_on:
         locked = set_dnd(s, existing, True)
+        dnd_turned_on.add(existing.id)
         fields.append("dnd")
         audit(s, user, "contact.dnd_changed", "contact", existing.id, dnd=True, locked_groups=locked,
               source="csv import")

@@ -123,7 +123,7 @@ def _given(s: Session, e164: str) -> tuple[BusinessNumber, Location] | None:
 
 
 def list_inventory() -> list[InventoryRow]:
-    with db.transaction() as s:
+    with db.read() as s:
         query = (
             select(ProviderNumber, BusinessNumber, Location)
             .join(BusinessNumber, BusinessNumber.e164 == ProviderNumber.e164, isouter=True)

@@ -14,16 +14,19 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.access import scopes
-from groupsms.access.fetch import access_group, clean_id
+from groupsms.access.fetch import access_group, access_message, clean_id, usable_number
+from groupsms.access.sending import send_block_reason
 from groupsms.domain import keywords
 from groupsms.domain import routing as routes
 from groupsms.domain.attribution import short_labels
+from groupsms.domain.groups import group_title
 from groupsms.domain.delivery import parts_note
 from groupsms.domain.phones import format_display
 from groupsms.domain.encoding import smart_encode
 from groupsms.domain.segments import check_message_text, sms_segments
 from groupsms.errors import Forbidden, NotFound, ValidationError
 from groupsms.messaging import events, notify, outbox, relay
+from groupsms.messaging.optout import active_group_clause, active_opt_outs, lock_of, numbers_not_to_text
 from groupsms.models import (
     BusinessNumber,
     Contact,
@@ -34,9 +37,7 @@ from groupsms.models import (
     User,
     utcnow,
 )
-from groupsms.services._base import Actor, acting_user, audit, clean_limit, require
-from groupsms.services._dnd import active_group_clause, number_opted_out
-from groupsms.services.groups import _send_block_reason
+from groupsms.services._base import Actor, acting_user, audit, clean_limit, participant_names, require
 
 __all__ = [
     "MessageView", "DeliveryView", "RoutingItem",
@@ -80,6 +81,8 @@ class RoutingItem:
     body: str
     received_at: datetime
     candidate_group_ids: tuple[int, ...]
+    # Each candidate's title (its participants' names), in the order of `candidate_group_ids`.
+    candidate_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any 
     except IntegrityError:
         if client_key is None:
             raise
-        with db.transaction() as s:  # the racing call committed first: answer with its message
+        with db.read() as s:  # the racing call committed first: answer with its message
             user = acting_user(s, actor)
             existing = _composed(s, user, access_group(s, user, group_id), client_key)
         if existing is None:
@@ -151,7 +154,13 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         already = _composed(s, user, group, key)
         if already is not None:
             return already
-        blocked = _send_block_reason(s, user, group)
+        rows = list(s.exec(
+            select(Participant, Contact).join(Contact, Contact.id == Participant.contact_id)
+            .where(Participant.group_id == group.id).order_by(Participant.position)
+        ).all())
+        locked = lock_of(group, rows, active_opt_outs(s, group.location_id, [p.e164 for p, _ in rows]))
+        blocked = send_block_reason(s, user, group, locked=locked,
+                                    number=usable_number(s, user, group.business_number_id))
         if blocked:
             raise Forbidden(blocked)
         if not isinstance(text, str):
@@ -168,10 +177,9 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         )
         s.add(message)
         s.flush()
-        recipients = [
-            (p.id, p.e164) for p in relay.participants_of(s, group.id)
-            if not number_opted_out(s, group.location_id, p.e164)
-        ]
+        # E1: none to a number that opted out or that a contact with DND holds (one statement).
+        not_to_text = numbers_not_to_text(s, group.location_id, [p.e164 for p, _ in rows])
+        recipients = [(p.id, p.e164) for p, _ in rows if p.e164 not in not_to_text]
         outbox.queue(s, message, recipients)
         group.last_activity_at = utcnow()
         s.add(group)
@@ -198,8 +206,9 @@ def _views(s: Session, group: Group, messages: list[Message]) -> list[MessageVie
 
 
 def list_messages(actor: Actor | None, group_id: Any, before_id: Any = None, limit: Any = 30) -> list[MessageView]:
-    """One page of a group's history, oldest first; pass the oldest id shown to get the page before."""
-    with db.transaction() as s:
+    """One page of a group's history, oldest first; pass the oldest id shown to get the page before.
+    A fixed number of statements however many messages or participants."""
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         group = access_group(s, user, group_id)
@@ -212,16 +221,10 @@ def list_messages(actor: Actor | None, group_id: Any, before_id: Any = None, lim
 
 def message_deliveries(actor: Actor | None, message_id: Any) -> list[DeliveryView]:
     """E3: each participant's status for one message."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
-        message = s.get(Message, clean_id(message_id, "Message"))
-        if message is None or message.group_id is None:
-            raise NotFound("Message")
-        try:
-            access_group(s, user, message.group_id)
-        except NotFound:
-            raise NotFound("Message") from None
+        message = access_message(s, user, message_id)
         rows = s.exec(
             select(Delivery, Participant)
             .join(Participant, Participant.id == Delivery.participant_id, isouter=True)
@@ -302,8 +305,10 @@ def _sender_names(s: Session, user: User, senders: set[str]) -> dict[str, str]:
 
 def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem]:
     """E2: replies waiting for a person to pick their group, that this user may read and route:
-    on numbers they may use (R12), from a sender all of whose groups there they may see (R11)."""
-    with db.transaction() as s:
+    on numbers they may use (R12), from a sender all of whose groups there they may see (R11).
+    Each item names its candidate groups (the user may see them all). A fixed number of statements
+    however many texts wait."""
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         wanted = clean_limit(limit)
@@ -311,9 +316,11 @@ def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem
         routable = _routability(s, user, rows)
         rows = [(m, n) for m, n in rows if routable[m.id]][:wanted]
         names = _sender_names(s, user, {m.from_e164 for m, _ in rows})
+        titles = participant_names(s, {g for m, _ in rows for g in routable[m.id]})
         return [
             RoutingItem(m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
-                        m.body, m.created_at, routable[m.id])
+                        m.body, m.created_at, routable[m.id],
+                        tuple(group_title(titles.get(g, [])) for g in routable[m.id]))
             for m, n in rows
         ]
 
@@ -321,7 +328,7 @@ def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem
 def count_needs_routing_for_others(actor: Actor | None) -> int:
     """E2: how many replies on numbers this user may use wait for someone who may see all their
     groups (an admin). A count only: no text, no sender."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         return sum(1 for candidates in _routability(s, user, _waiting(s, user, _ROUTING_SCAN)).values()
@@ -347,8 +354,9 @@ def assign_inbound(actor: Actor | None, message_id: Any, group_id: Any) -> None:
         group = access_group(s, user, group_id)
         if group.id not in candidates:
             raise ValidationError("That group does not have this sender on this number", "group")
-        relay.attach_and_relay(s, group, message)
+        relay.attach_and_relay(s, group, message)  # publishes MessageAdded for the group
         audit(s, user, "message.routed", "message", message.id, group=group.id)
+        notify.publish(s, events.RoutingChanged(message.location_id, message.id, "routed"))
 
 
 # -- "Other texts": inbound texts from numbers in no group (E2) ------------------------------------
@@ -414,7 +422,7 @@ def _other_views(s: Session, user: User, rows: list[tuple[Message, BusinessNumbe
 
 def list_other_texts(actor: Actor | None, limit: Any = 50) -> list[OtherText]:
     """E2: texts that came from numbers in no group, newest first, that this user may see."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         wanted = clean_limit(limit)
@@ -435,7 +443,7 @@ def _access_other_text(
 
 def get_other_text(actor: Actor | None, message_id: Any) -> OtherText:
     """One of the user's "Other texts" ("Start a group" opens the group dialog from it)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         return _other_views(s, user, [_access_other_text(s, user, message_id)])[0]

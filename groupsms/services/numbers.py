@@ -3,6 +3,7 @@
 A location's numbers are given to it by the install owner from the provider account's numbers
 (services/inventory.py); a location admin cannot bring in a number of their own. A number of another
 location, or one that does not exist, is the same "Number not found" in every function here.
+Every change publishes `NumberChanged` on commit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from groupsms.access import scopes
 from groupsms.access.fetch import location_number, location_user
 from groupsms.domain.phones import format_display
 from groupsms.errors import ValidationError
+from groupsms.messaging import events, notify
 from groupsms.models import BusinessNumber, NumberAssignment
 from groupsms.services._base import (
     Actor,
@@ -59,7 +61,7 @@ def _views(s, numbers: list[BusinessNumber]) -> list[NumberView]:
 
 def list_numbers(actor: Actor | None) -> list[NumberView]:
     """The numbers the actor may use (R12): all of the location for admins."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "number", "read")
         rows = s.exec(
@@ -80,6 +82,7 @@ def set_number_label(actor: Actor | None, number_id: Any, label: Any) -> None:
         old, number.label = number.label, label
         s.add(number)
         audit(s, admin, "number.labelled", "business_number", number.id, old=old, new=label)
+        notify.publish(s, events.NumberChanged(number.location_id, number.id))
 
 
 def _clear_default(s, location_id: int) -> None:
@@ -102,6 +105,7 @@ def set_default_number(actor: Actor | None, number_id: Any) -> None:
         number.is_default = True
         s.add(number)
         audit(s, admin, "number.default_set", "business_number", number.id)
+        notify.publish(s, events.NumberChanged(number.location_id, number.id))  # the old default's list rows too
 
 
 def assign_number(actor: Actor | None, number_id: Any, user_ids: Any) -> None:
@@ -122,3 +126,4 @@ def assign_number(actor: Actor | None, number_id: Any, user_ids: Any) -> None:
         for uid in wanted:
             s.add(NumberAssignment(number_id=number.id, user_id=uid))
         audit(s, admin, "number.assigned", "business_number", number.id, old=list(current), new=wanted)
+        notify.publish(s, events.NumberChanged(number.location_id, number.id))

@@ -95,7 +95,7 @@ def _thread(sim, e164: str, business: dict[str, BusinessNumber]) -> list[Handset
 
 def list_handsets(actor: Actor | None) -> list[HandsetView]:
     """A handset per number of every contact the actor may see, the busiest (latest text) first."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         sim = _simulator()
@@ -144,7 +144,7 @@ def _clean_reply(text: Any) -> str:
 
 def handset_inbox(actor: Actor | None, e164: Any) -> list[HandsetMessage]:
     """What one handset received from (and sent to) this location's business numbers, oldest first."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         sim = _simulator()

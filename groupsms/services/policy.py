@@ -31,7 +31,7 @@ class PermissionRow:
 
 
 def list_role_permissions(actor: Actor | None) -> list[PermissionRow]:
-    with db.transaction() as s:
+    with db.read() as s:
         admin = acting_user(s, actor)
         require(s, admin, "policy", "manage")
         granted = policy.granted(s, admin.location_id)

@@ -62,7 +62,7 @@ def _view(u: User) -> UserView:
 
 def list_users(actor: Actor | None) -> list[UserView]:
     """Teammates of the actor's location (for assignee pickers and the users page)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         rows = s.exec(select(User).where(User.location_id == user.location_id).order_by(User.name))
         return [_view(u) for u in rows]
