@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from groupsms.domain.attribution import relay_labels, relay_text
 from groupsms.domain.segments import check_relay_text
 from groupsms.messaging import events, notify, outbox
+from groupsms.messaging.optout import effective_lock, numbers_not_to_text
 from groupsms.models import Group, Message, Participant, utcnow
-from groupsms.services._dnd import effective_lock, number_opted_out
 
 
 def participants_of(s: Session, group_id: int) -> list[Participant]:
@@ -64,10 +64,9 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
             message.notice = refused
         else:
             message.sms_text = sms_text
-            recipients = [
-                (p.id, p.e164) for p in participants
-                if p.contact_id != sender.contact_id and not number_opted_out(s, group.location_id, p.e164)
-            ]
+            others = [p for p in participants if p.contact_id != sender.contact_id]
+            blocked = numbers_not_to_text(s, group.location_id, (p.e164 for p in others))
+            recipients = [(p.id, p.e164) for p in others if p.e164 not in blocked]
     s.add(message)
     s.flush()
     outbox.queue(s, message, recipients)
