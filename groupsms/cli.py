@@ -95,7 +95,8 @@ def _demo(_args: argparse.Namespace) -> int:
 
 
 def _worker_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--concurrency", type=int, default=4, help="sends in flight at once (default 4)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="sends in flight at once (default GROUPSMS_WORKER_CONCURRENCY, else 8)")
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -112,6 +113,7 @@ def _worker(args: argparse.Namespace) -> int:
         print("groupsms worker: VONAGE_API_KEY is not set. Start `groupsms simulator` and export the "
               "variables it prints, or set your Vonage account's.", file=sys.stderr)
         return 2
+    args.concurrency = args.concurrency or settings.worker_concurrency
     if args.concurrency < 1:
         print("groupsms worker: --concurrency must be at least 1", file=sys.stderr)
         return 2

@@ -22,6 +22,8 @@ class Settings:
     vonage_ca_bundle: str | None
     sms_rate: float
     session_days: int
+    # GROUPSMS_WORKER_CONCURRENCY: sends one outbox worker keeps in flight (default 8).
+    worker_concurrency: int = 8
     # GROUPSMS_ALLOW_UNSIGNED_WEBHOOKS=1: accept unsigned webhooks when no signature secret is set
     # (local experiments only; logged loudly at start and on every unsigned request).
     allow_unsigned_webhooks: bool = False
@@ -101,5 +103,6 @@ def load() -> Settings:
         vonage_ca_bundle=env("VONAGE_CA_BUNDLE") or None,
         sms_rate=_float("GROUPSMS_SMS_RATE", 30.0),
         session_days=int(_float("GROUPSMS_SESSION_DAYS", 14)),
+        worker_concurrency=int(_float("GROUPSMS_WORKER_CONCURRENCY", 8)),
         allow_unsigned_webhooks=_flag("GROUPSMS_ALLOW_UNSIGNED_WEBHOOKS"),
     )

@@ -22,6 +22,9 @@ class RateLimiter(Protocol):
     def acquire(self) -> None:
         """Block until one send is allowed."""
 
+    # Optional: `try_acquire() -> bool` takes a permit only if one is free now (the worker then
+    # prepares those sends together).
+
 
 def _check(rate: float, burst: float | None) -> float:
     if not rate or rate <= 0:
@@ -62,6 +65,10 @@ class LocalRateLimiter:
     def acquire(self) -> None:
         while (wait := self._take()) > 0:
             self._sleep(wait)
+
+    def try_acquire(self) -> bool:
+        """Take a permit if one is free now; never waits."""
+        return self._take() == 0.0
 
 
 # KEYS[1] bucket; ARGV rate, capacity[, now]. Time comes from Redis so every worker shares one clock
@@ -107,3 +114,7 @@ class RedisRateLimiter:
     def acquire(self) -> None:
         while (wait := self._try()) > 0:
             time.sleep(wait)
+
+    def try_acquire(self) -> bool:
+        """Take a permit if one is free now; never waits."""
+        return self._try() == 0.0

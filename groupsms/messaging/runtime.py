@@ -85,7 +85,7 @@ def start(app_webhook_base: str, *, background: bool = True) -> Messaging:
     if settings.simulator_mode:
         settings = start_simulator(app_webhook_base)
     gateway = from_settings(settings)
-    worker = Worker(gateway, limiter=limiter_for(settings), concurrency=4)
+    worker = Worker(gateway, limiter=limiter_for(settings), concurrency=settings.worker_concurrency)
     running = Messaging(gateway, worker)
     if background:
         running.thread = threading.Thread(

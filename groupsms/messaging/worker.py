@@ -18,13 +18,15 @@ What happens after each answer (gateway.SendResult.outcome):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import queue
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -37,7 +39,7 @@ from groupsms.messaging import gateway as port
 from groupsms.messaging import notify, outbox
 from groupsms.messaging.ratelimit import LocalRateLimiter, RateLimiter
 from groupsms.models import BusinessNumber, Delivery, Group, Message, utcnow
-from groupsms.services._dnd import effective_lock, number_opted_out
+from groupsms.messaging.optout import effective_lock, numbers_not_to_text
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,11 @@ class Worker:
         self._rng = rng or random.Random()
         self.name = (name or f"worker-{os.getpid()}")[:40] + "-" + uuid.uuid4().hex[:8]
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="groupsms-send")
+        # Answers waiting to be recorded, all in one transaction (run_forever's loop records them).
+        self._answers: queue.SimpleQueue[tuple[int, port.SendResult]] = queue.SimpleQueue()
+        # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms) while it waits:
+        # this worker's own threads take turns here instead. PostgreSQL locks rows; no turns needed.
+        self._sqlite_turns: threading.Lock | None = None
         # Deliveries claimed and not yet recorded: their leases are renewed while we hold them.
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
@@ -120,8 +127,15 @@ class Worker:
 
     # -- claiming and holding --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator:
+        if self._sqlite_turns is None:
+            self._sqlite_turns = threading.Lock() if db.engine().dialect.name == "sqlite" else False
+        with self._sqlite_turns or contextlib.nullcontext(), db.transaction() as s:
+            yield s
+
     def claim(self, limit: int | None = None) -> list[int]:
-        with db.transaction() as s:
+        with self._transaction() as s:
             ids = outbox.claim_lane_heads(s, now=self.clock(), worker=self.name, lease=self.lease,
                                           limit=limit or self.batch)
         with self._held_lock:
@@ -139,7 +153,7 @@ class Worker:
             ids = set(self._held)
         if not ids:
             return set()
-        with db.transaction() as s:
+        with self._transaction() as s:
             kept = outbox.renew_claims(s, ids, now=self.clock(), worker=self.name, lease=self.lease)
         lost = ids - kept
         if lost:
@@ -167,55 +181,90 @@ class Worker:
     def _prepare(self, delivery_id: int) -> port.SendRequest | None:
         """The request to send, with the lease renewed for it, or None when this worker no longer
         holds the delivery or settled it here (a receipt came, DND, lock, unconfirmed)."""
-        with db.transaction() as s:
-            d = s.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).first()
-            if not self._holds(d):
-                return None
-            now = self.clock()
-            message = s.get(Message, d.message_id)
-            parts = json.loads(d.part_statuses or "{}")
-            if parts:  # a receipt for an earlier, unanswered attempt: it was accepted after all
-                ids = ",".join(sorted(set(filter(None, d.provider_message_ids.split(","))) | set(parts)))
-                prices = json.loads(d.part_prices or "{}")
-                self._settle(s, d, states.combine_parts(parts, len(parts)), provider_message_ids=ids[:500],
-                             parts_accepted=max(d.parts_accepted, len(parts)),
-                             price=states.sum_prices(prices.values()) or d.price, error_code=None, error_text=None)
-                return None
-            if d.ambiguous_attempts >= MAX_AMBIGUOUS_SENDS:
-                reason = d.error_text or "no answer"
-                self._settle(s, d, states.UNCONFIRMED, error_text=(
-                    f"Unconfirmed: sent {d.ambiguous_attempts} times without an answer or a delivery "
-                    f"receipt ({reason})")[:500])
-                return None
-            reason = None
-            if not d.opt_out_confirmation and number_opted_out(s, message.location_id, d.to_e164):
-                reason = "Not sent: the recipient opted out (DND)"
-            elif message.group_id is not None:
-                lock = effective_lock(s, s.get(Group, message.group_id))
-                if lock:
-                    reason = f"Not sent: the group is locked ({lock})"
-            if reason:
-                self._settle(s, d, states.FAILED, error_code="blocked", error_text=reason)
-                return None
-            # Until its answer is recorded this send may or may not reach the provider: if the
-            # worker dies now, the next one waits for a receipt before it resends.
-            d.ambiguous_attempts += 1
-            d.next_attempt_at = now + timedelta(seconds=self.ambiguous_wait)
-            d.claimed_until = now + self.lease
-            s.add(d)
-            text = message.sms_text or message.body
-            number = s.get(BusinessNumber, message.business_number_id)
-            return port.SendRequest(number.e164, d.to_e164, text, f"d{d.id}", unicode=not is_gsm7(text))
+        return self._prepare_many([delivery_id]).get(delivery_id)
 
-    def _settle(self, s, d: Delivery, status: str, **fields) -> None:
+    def _prepare_many(self, delivery_ids: list[int]) -> dict[int, port.SendRequest]:
+        """`_prepare` for several deliveries in one transaction: one statement for the rows (locked)
+        with their messages and numbers, one for opt-outs and DND, one lock check per group."""
+        with self._transaction() as s:
+            rows = s.exec(
+                select(Delivery, Message, BusinessNumber.e164)
+                .join(Message, Message.id == Delivery.message_id)
+                .join(BusinessNumber, BusinessNumber.id == Message.business_number_id)
+                .where(Delivery.id.in_(delivery_ids))
+                .order_by(Delivery.id)
+                .with_for_update(of=Delivery)
+            ).all()
+            held = [(d, message, from_e164) for d, message, from_e164 in rows if self._holds(d)]
+            blocked: dict[int, set[str]] = {}
+            for location_id in {message.location_id for _, message, _ in held}:
+                blocked[location_id] = numbers_not_to_text(
+                    s, location_id, [d.to_e164 for d, m, _ in held if m.location_id == location_id
+                                     and not d.opt_out_confirmation])
+            locks: dict[int, str | None] = {}
+            settled: set[int] = set()
+            requests = {}
+            for d, message, from_e164 in held:
+                request = self._prepare_in(s, d, message, from_e164, blocked[message.location_id], locks, settled)
+                if request is not None:
+                    requests[d.id] = request
+            if settled:
+                s.flush()
+                for message_id in sorted(settled):
+                    outbox.refresh_status(s, message_id)
+            return requests
+
+    def _prepare_in(self, s, d: Delivery, message: Message, from_e164: str, blocked: set[str],
+                    locks: dict[int, str | None], settled: set[int]) -> port.SendRequest | None:
+        now = self.clock()
+        parts = json.loads(d.part_statuses or "{}")
+        if parts:  # a receipt for an earlier, unanswered attempt: it was accepted after all
+            ids = ",".join(sorted(set(filter(None, d.provider_message_ids.split(","))) | set(parts)))
+            prices = json.loads(d.part_prices or "{}")
+            self._settle(s, d, states.combine_parts(parts, len(parts)), settled=settled,
+                         provider_message_ids=ids[:500], parts_accepted=max(d.parts_accepted, len(parts)),
+                         price=states.sum_prices(prices.values()) or d.price, error_code=None, error_text=None)
+            return None
+        if d.ambiguous_attempts >= MAX_AMBIGUOUS_SENDS:
+            reason = d.error_text or "no answer"
+            self._settle(s, d, states.UNCONFIRMED, settled=settled, error_text=(
+                f"Unconfirmed: sent {d.ambiguous_attempts} times without an answer or a delivery "
+                f"receipt ({reason})")[:500])
+            return None
+        reason = None
+        if not d.opt_out_confirmation and d.to_e164 in blocked:
+            reason = "Not sent: the recipient opted out (DND)"
+        elif message.group_id is not None:
+            if message.group_id not in locks:
+                locks[message.group_id] = effective_lock(s, s.get(Group, message.group_id))
+            if locks[message.group_id]:
+                reason = f"Not sent: the group is locked ({locks[message.group_id]})"
+        if reason:
+            self._settle(s, d, states.FAILED, settled=settled, error_code="blocked", error_text=reason)
+            return None
+        # Until its answer is recorded this send may or may not reach the provider: if the
+        # worker dies now, the next one waits for a receipt before it resends.
+        d.ambiguous_attempts += 1
+        d.next_attempt_at = now + timedelta(seconds=self.ambiguous_wait)
+        d.claimed_until = now + self.lease
+        s.add(d)
+        text = message.sms_text or message.body
+        return port.SendRequest(from_e164, d.to_e164, text, f"d{d.id}", unicode=not is_gsm7(text))
+
+    def _settle(self, s, d: Delivery, status: str, *, settled: set[int] | None = None, **fields) -> None:
+        """Final status for `d`; its message's aggregate is refreshed now, or by the caller for every
+        message in `settled` (several answers recorded in one transaction)."""
         for key, value in fields.items():
             setattr(d, key, value)
         d.status = status
         d.claimed_until = d.claimed_by = None
         d.updated_at = utcnow()
         s.add(d)
-        s.flush()
-        outbox.refresh_status(s, d.message_id)
+        if settled is None:
+            s.flush()
+            outbox.refresh_status(s, d.message_id)
+        else:
+            settled.add(d.message_id)
 
     def _requeue(self, s, d: Delivery, wait: float, result: port.SendResult) -> None:
         d.next_attempt_at = self.clock() + timedelta(seconds=wait)
@@ -226,37 +275,69 @@ class Worker:
 
     def _record(self, delivery_id: int, result: port.SendResult) -> bool:
         """Store the answer; False (nothing stored) when this worker lost its claim meanwhile."""
-        with db.transaction() as s:
-            d = s.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).one()
-            if not self._holds(d):
-                log.warning("delivery %s: claim lost before its answer (%s) was recorded", delivery_id, result.outcome)
-                return False
-            if result.outcome != port.AMBIGUOUS:
-                d.ambiguous_attempts = max(0, d.ambiguous_attempts - 1)  # the answer is known after all
-            if result.outcome != port.THROTTLED:
-                d.attempts += 1
-            if result.outcome in (port.SENT, port.FAILED) and result.message_ids:
-                self._record_parts(d, result)
-            if result.outcome == port.SENT:
-                parts = json.loads(d.part_statuses or "{}")  # receipts may have come first
-                status = states.combine_parts(parts, len(result.message_ids)) if parts else states.SENT
-                self._settle(s, d, status, error_code=None, error_text=None)
-            elif result.outcome == port.THROTTLED:
-                # Over the provider's rate, nothing sent: a second or two, spread so workers do not
-                # come back all at once.
-                self._requeue(s, d, (result.retry_after or 1.0) * self._rng.uniform(1.0, 2.0), result)
-            elif result.outcome == port.AMBIGUOUS:
-                self._requeue(s, d, self.ambiguous_wait, result)
-            elif result.outcome == port.RETRY and self.clock() < _aware(d.created_at) + self.retry_budget:
-                wait = states.backoff_seconds(d.attempts, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
-                self._requeue(s, d, max(wait, min(result.retry_after or 0.0, self.backoff_cap)), result)
-            else:
-                text = result.error_text or "Failed"
-                if result.outcome == port.RETRY:
-                    hours = self.retry_budget.total_seconds() / 3600
-                    text = f"Gave up after {d.attempts} attempts over {hours:g} h: {text}"
-                self._settle(s, d, states.FAILED, error_code=result.error_code, error_text=text[:500])
-            return True
+        with self._transaction() as s:
+            return self._record_in(s, delivery_id, result)
+
+    def _record_answers(self, answers: list[tuple[int, port.SendResult]]) -> None:
+        """Store several answers in one transaction: one lock of the rows, one refresh per message.
+        Should that transaction fail, each answer is stored on its own, so one bad row cannot lose the
+        others' answers (a lost answer means a resend)."""
+        try:
+            with self._transaction() as s:
+                rows = s.exec(select(Delivery).where(Delivery.id.in_([i for i, _ in answers]))
+                              .order_by(Delivery.id).with_for_update()).all()
+                by_id = {d.id: d for d in rows}
+                settled: set[int] = set()
+                for delivery_id, result in answers:
+                    self._record_in(s, delivery_id, result, d=by_id.get(delivery_id), settled=settled)
+                s.flush()
+                for message_id in sorted(settled):
+                    outbox.refresh_status(s, message_id)
+        except Exception:
+            log.exception("worker %s: recording %d answers together failed; one at a time", self.name, len(answers))
+            for delivery_id, result in answers:
+                try:
+                    self._record(delivery_id, result)
+                except Exception:  # its lease runs out and it is tried again
+                    log.exception("delivery %s: recording its answer failed", delivery_id)
+        finally:
+            for delivery_id, _ in answers:
+                self._release(delivery_id)
+
+    def _record_in(self, s, delivery_id: int, result: port.SendResult, *, d: Delivery | None = None,
+                   settled: set[int] | None = None) -> bool:
+        if d is None:
+            d = s.exec(select(Delivery).where(Delivery.id == delivery_id).with_for_update()).first()
+        if not self._holds(d):
+            log.warning("delivery %s: claim lost before its answer (%s) was recorded", delivery_id, result.outcome)
+            return False
+        if result.outcome != port.AMBIGUOUS:
+            d.ambiguous_attempts = max(0, d.ambiguous_attempts - 1)  # the answer is known after all
+        if result.outcome != port.THROTTLED:
+            d.attempts += 1
+        if result.outcome in (port.SENT, port.FAILED) and result.message_ids:
+            self._record_parts(d, result)
+        if result.outcome == port.SENT:
+            parts = json.loads(d.part_statuses or "{}")  # receipts may have come first
+            status = states.combine_parts(parts, len(result.message_ids)) if parts else states.SENT
+            self._settle(s, d, status, settled=settled, error_code=None, error_text=None)
+        elif result.outcome == port.THROTTLED:
+            # Over the provider's rate, nothing sent: a second or two, spread so workers do not
+            # come back all at once.
+            self._requeue(s, d, (result.retry_after or 1.0) * self._rng.uniform(1.0, 2.0), result)
+        elif result.outcome == port.AMBIGUOUS:
+            self._requeue(s, d, self.ambiguous_wait, result)
+        elif result.outcome == port.RETRY and self.clock() < _aware(d.created_at) + self.retry_budget:
+            wait = states.backoff_seconds(d.attempts, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+            self._requeue(s, d, max(wait, min(result.retry_after or 0.0, self.backoff_cap)), result)
+        else:
+            text = result.error_text or "Failed"
+            if result.outcome == port.RETRY:
+                hours = self.retry_budget.total_seconds() / 3600
+                text = f"Gave up after {d.attempts} attempts over {hours:g} h: {text}"
+            self._settle(s, d, states.FAILED, settled=settled, error_code=result.error_code,
+                         error_text=text[:500])
+        return True
 
     @staticmethod
     def _record_parts(d: Delivery, result: port.SendResult) -> None:
@@ -270,18 +351,74 @@ class Worker:
         d.part_prices = json.dumps(prices, sort_keys=True)
         d.price = states.sum_prices(prices.values()) or result.price
 
+    def _send(self, delivery_id: int) -> port.SendResult | None:
+        self.limiter.acquire()  # first: the lease is renewed after the wait, not spent in it
+        request = self._prepare(delivery_id)
+        return None if request is None else self.gateway.send(request)
+
     def _send_one(self, delivery_id: int) -> None:
+        """Prepare, send and record one delivery (its answer recorded in its own transaction)."""
         try:
-            self.limiter.acquire()  # first: the lease is renewed after the wait, not spent in it
-            request = self._prepare(delivery_id)
-            if request is None:
-                return
-            result = self.gateway.send(request)
-            self._record(delivery_id, result)
+            result = self._send(delivery_id)
+            if result is not None:
+                self._record(delivery_id, result)
         except Exception:  # the lease runs out and the delivery is tried again
             log.exception("delivery %s: unexpected error", delivery_id)
         finally:
             self._release(delivery_id)
+
+    def _send_for_batch(self, delivery_id: int, request: port.SendRequest | None = None) -> None:
+        """Send one delivery (prepared already when `request` is given); its answer waits in
+        `_answers` for the loop to record."""
+        try:
+            result = self._send(delivery_id) if request is None else self.gateway.send(request)
+        except Exception:
+            log.exception("delivery %s: unexpected error", delivery_id)
+            result = None
+        if result is None:
+            self._release(delivery_id)
+        else:
+            self._answers.put((delivery_id, result))
+            self._done.set()
+
+    def _dispatch(self, ids: list[int]) -> list:
+        """Hand claimed deliveries to the send threads. Those the rate limit allows right now are
+        prepared together in one transaction and go straight to the provider; the others each wait
+        for their permit in a send thread and are prepared after it (a worker that dies while one
+        waits has not marked it as maybe sent)."""
+        ready = []
+        for delivery_id in ids:
+            if not self._permit_now():
+                break
+            ready.append(delivery_id)
+        futures = []
+        if ready:
+            try:
+                requests = self._prepare_many(ready)
+            except Exception:
+                log.exception("worker %s: preparing %d deliveries failed", self.name, len(ready))
+                requests = {}
+            for delivery_id in ready:
+                if delivery_id in requests:
+                    futures.append(self._pool.submit(self._send_for_batch, delivery_id, requests[delivery_id]))
+                else:
+                    self._release(delivery_id)
+        for delivery_id in ids[len(ready):]:
+            futures.append(self._pool.submit(self._send_for_batch, delivery_id))
+        return futures
+
+    def _permit_now(self) -> bool:
+        try_acquire = getattr(self.limiter, "try_acquire", None)
+        return bool(try_acquire and try_acquire())
+
+    def _record_waiting(self) -> int:
+        answers = []
+        with contextlib.suppress(queue.Empty):
+            while len(answers) < 200:
+                answers.append(self._answers.get_nowait())
+        if answers:
+            self._record_answers(answers)
+        return len(answers)
 
     # -- loops -----------------------------------------------------------------------------------
 
@@ -289,7 +426,10 @@ class Worker:
         """Claim one batch and send it; returns how many deliveries were claimed."""
         self._start_heartbeat()
         ids = self.claim()
-        list(self._pool.map(self._send_one, ids))
+        for future in self._dispatch(ids):
+            future.result()
+        while self._record_waiting():
+            pass
         return len(ids)
 
     def _in_flight(self) -> int:
@@ -305,15 +445,19 @@ class Worker:
         unsubscribe = notify.subscribe(_wake_outbox) if os.environ.get("REFLEX_REDIS_URL") else None
         while not stop.is_set():
             try:
-                room = self.batch - self._in_flight()
-                ids = self.claim(room) if room > 0 else []
-                for delivery_id in ids:
-                    self._pool.submit(self._send_one, delivery_id)
-                if ids:
+                recorded = self._record_waiting()
+                in_flight = self._in_flight()
+                room = self.batch - in_flight
+                # Claim when half the batch is free (or nothing is in flight): claiming scans the
+                # queue, so one claim of many beats many claims of one.
+                ids = self.claim(room) if room > 0 and (not in_flight or room * 2 >= self.batch) else []
+                self._dispatch(ids)
+                if ids or recorded:
                     continue
-                if self._in_flight():
+                if in_flight:
                     self._done.clear()
-                    self._done.wait(min(poll_seconds, 0.25))  # a send finished: its lane's next may be due
+                    if self._answers.empty():  # a send finished: record it; its lane's next may be due
+                        self._done.wait(min(poll_seconds, 0.25))
                     continue
                 notify.outbox_ready.wait(poll_seconds)
                 notify.outbox_ready.clear()
@@ -326,6 +470,8 @@ class Worker:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        while self._record_waiting():  # what was sent before the stop is recorded, not resent
+            pass
         self._closing.set()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=5)
