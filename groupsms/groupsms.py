@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from groupsms import api, config, db
 from groupsms.headers import SecurityHeaders
@@ -58,8 +57,8 @@ config.require_signed_webhooks()
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin).
 # Webhook routes first; then SecurityHeaders wraps everything, the built frontend included (in
 # production Reflex mounts it inside the backend app).
-app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=[*vonage.routes, Mount(api.PREFIX, app=api.app)]),
-                                                                   SecurityHeaders])
+# The REST API for CRMs answers under /api/v1 (groupsms/api).
+app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=vonage.routes), api.Mounted, SecurityHeaders])
 app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)

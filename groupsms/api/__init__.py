@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from groupsms.api import docs, problems, routes, subscriptions
@@ -52,12 +52,34 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
+def _no_unknown_query_parameters(request: Request) -> None:
+    """A misspelt parameter (`?limt=5`) is refused rather than silently ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in _query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise problems.Problem(422, f"Unknown query parameter {unknown[0][:40]!r}", errors=[
+            {"field": name[:40], "rule": "unknown_parameter", "message": "This endpoint has no such parameter"}
+            for name in unknown[:10]])
+
+
+def _query_params(dependant) -> list:
+    found = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        found += _query_params(sub)
+    return found
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="groupsms API", version="1",
         description="Group SMS chats for CRMs: business numbers, contacts by the CRM's own id, groups, "
         "messages with delivery status, texts waiting for routing, and signed outbound webhooks.",
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        dependencies=[Depends(_no_unknown_query_parameters)],
     )
     problems.install(app)
     app.include_router(routes.router)
@@ -68,3 +90,20 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+
+
+class Mounted:
+    """ASGI: requests under /api/v1 go to the API (whatever their path holds: a Starlette `Mount`
+    would pass a path with a newline in it to the app behind), everything else to `fallback`."""
+
+    def __init__(self, fallback) -> None:
+        self.fallback = fallback
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            root = scope.get("root_path", "")
+            path = scope["path"][len(root):] if root and scope["path"].startswith(root) else scope["path"]
+            if path == PREFIX or path.startswith(PREFIX + "/"):
+                await app({**scope, "root_path": root + PREFIX}, receive, send)
+                return
+        await self.fallback(scope, receive, send)

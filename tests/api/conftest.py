@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
 
 from tests.services.conftest import World, fake, pick, webhooks, worker, world  # noqa: F401 (fixtures)
 
@@ -18,12 +19,9 @@ def client():
     from groupsms.api.auth import LIMITER
     from groupsms.messaging import webhook_out
 
-    from starlette.applications import Starlette
-    from starlette.routing import Mount
-
     LIMITER.reset()
     webhook_out.forget_subscriptions()
-    mounted = Starlette(routes=[Mount(api.PREFIX, app=api.app)])  # as groupsms.groupsms mounts it
+    mounted = api.Mounted(Starlette())  # as groupsms.groupsms mounts it
     with TestClient(mounted, base_url="http://testserver/api/v1") as c:
         yield c
     webhook_out.forget_subscriptions()
