@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, func
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from groupsms import config, db
@@ -54,7 +55,7 @@ MAX_WAITING_SIGN_INS = 64
 # How long a looked-up session is trusted without asking the database again (see the module doc).
 SESSION_CACHE_SECONDS = 5.0
 
-__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "forget_cached_sessions", "SignInThrottled"]
+__all__ = ["sign_in", "sign_in_async", "actor_for_token", "sign_out", "SignInThrottled", "SESSION_CACHE"]
 
 
 @dataclass(frozen=True)
@@ -255,23 +256,29 @@ class _SessionCache:
             self._entries.clear()
 
 
-_cache = _SessionCache()
-
-
-def forget_cached_sessions() -> None:
-    """Ask the database again on the next lookup of every session. Writes to users and sessions
-    through the ORM call it on commit (below); code that changes them some other way calls it."""
-    _cache.clear()
+# `SESSION_CACHE.clear()`: ask the database again on the next lookup of every session. Writes to
+# users and sessions through the ORM clear it on commit (below); code that changes them some other
+# way (raw SQL) calls it.
+SESSION_CACHE = _SessionCache()
 
 
 _CHANGED = "groupsms_sessions_changed"
 _WATCHED_TABLES = (User.__table__, AuthSession.__table__)
 
 
+def _changes_what_a_lookup_answers(obj: object) -> bool:
+    if isinstance(obj, User):
+        return True
+    # A session's last-seen touch (every lookup, once a minute) changes nothing a lookup answers.
+    return isinstance(obj, AuthSession) and any(
+        attr.history.has_changes() for attr in sa_inspect(obj).attrs if attr.key != "last_seen_at"
+    )
+
+
 @event.listens_for(Session, "after_flush")
 def _note_user_or_session_changes(session: Session, _context) -> None:  # noqa: ANN001
     if any(isinstance(o, (User, AuthSession)) for o in session.deleted) or any(
-        isinstance(o, User) for o in session.dirty
+        _changes_what_a_lookup_answers(o) for o in session.dirty
     ):
         session.info[_CHANGED] = True
 
@@ -288,7 +295,7 @@ def _note_bulk_changes(state) -> None:  # noqa: ANN001
 @event.listens_for(Session, "after_commit")
 def _forget_on_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
-        _cache.clear()
+        SESSION_CACHE.clear()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -303,10 +310,10 @@ def actor_for_token(token: object) -> Actor | None:
         return None
     key = token_hash(token)
     now = utcnow()
-    cached = _cache.get(key, now)
+    cached = SESSION_CACHE.get(key, now)
     if cached is not None:
         return cached
-    generation = _cache.generation
+    generation = SESSION_CACHE.generation
     with db.transaction() as s:
         row = s.exec(select(AuthSession).where(AuthSession.token_hash == key)).first()
         if row is None:
@@ -322,7 +329,7 @@ def actor_for_token(token: object) -> Actor | None:
             s.add(row)
         actor = Actor.of(user)
         until = min(now + timedelta(seconds=SESSION_CACHE_SECONDS), row.expires_at)
-    _cache.put(key, actor, until, generation)
+    SESSION_CACHE.put(key, actor, until, generation)
     return actor
 
 

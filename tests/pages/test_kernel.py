@@ -263,6 +263,22 @@ def test_a_password_reset_refuses_the_next_event_at_once(world):
     assert _event(state, "draft_changed", "he")[0] is not None
 
 
+def test_an_expired_session_is_refused_at_once_though_it_was_cached(world):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from groupsms.models import AuthSession, utcnow
+
+    state, token = _page(GroupChatState, "bo@acme.test")
+    assert _event(state, "draft_changed", "h")[0] is None
+    with db.transaction() as s:
+        for row in s.exec(select(AuthSession)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            s.add(row)
+    assert _event(state, "draft_changed", "he")[0] is not None
+
+
 def test_the_handover_is_for_the_same_session_only(world, lookups):
     """A tab whose cookie changed between the guard and the handler (another user signed in) is
     looked up again, not given the guard's actor."""
