@@ -178,7 +178,9 @@ class Outcome:
 
 
 class SessionState(rx.State):
-    """Base of every page state: owns the session cookie."""
+    """Base of every page state: owns the session cookie and the pieces of the handler kernel
+    (`_event_actor`, `_call`, `_attempt`, `_failed`), and resets and assigns fields the one way
+    (`_reset_fields`, `_assign`). Fields declared here are shared by every page of the tab."""
 
     # Set by the browser from its cookie on every connect and navigation. Not HttpOnly: Reflex
     # cookies are written by the page's JavaScript. `strict` keeps it off cross-site requests.
