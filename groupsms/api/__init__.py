@@ -53,7 +53,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _no_unknown_query_parameters(request: Request) -> None:
-    """A misspelt parameter (`?limt=5`) is refused rather than silently ignored."""
+    """A misspelt (`?limt=5`) or repeated parameter is refused rather than silently ignored."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
@@ -64,6 +64,11 @@ def _no_unknown_query_parameters(request: Request) -> None:
         raise problems.Problem(422, f"Unknown query parameter {unknown[0][:40]!r}", errors=[
             {"field": name[:40], "rule": "unknown_parameter", "message": "This endpoint has no such parameter"}
             for name in unknown[:10]])
+    repeated = sorted(k for k in set(request.query_params) if len(request.query_params.getlist(k)) > 1)
+    if repeated:  # every parameter here is one value: which of two was meant is not guessed
+        raise problems.Problem(422, f"Query parameter {repeated[0][:40]!r} is given more than once", errors=[
+            {"field": name[:40], "rule": "repeated_parameter", "message": "Give this parameter once"}
+            for name in repeated[:10]])
 
 
 def _query_params(dependant) -> list:

@@ -179,3 +179,11 @@ def test_openapi_document_and_docs_page(client):
     assert {"/groups", "/groups/{group_id}/messages", "/contacts/{external_id}", "/inbound", "/webhooks"} <= set(doc["paths"])
     page = client.get("/docs")
     assert page.status_code == 200 and "POST" in page.text and "/groups/{group_id}/messages" in page.text
+
+
+def test_unknown_and_repeated_query_parameters_are_refused(client, tokens, world):
+    misspelt = client.get("/contacts?limt=5", headers=auth(tokens["admin"]))
+    assert misspelt.status_code == 422 and misspelt.json()["errors"][0]["rule"] == "unknown_parameter"
+    twice = client.get("/contacts?q=carla&q=dan", headers=auth(tokens["admin"]))
+    assert twice.status_code == 422 and twice.json()["errors"][0] == {
+        "field": "q", "rule": "repeated_parameter", "message": "Give this parameter once"}
