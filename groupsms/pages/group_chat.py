@@ -260,10 +260,10 @@ class GroupChatState(SessionState):
     # -- the composer (E5, R4, R13) --------------------------------------------------------------
 
     @rx.event
-    @signed_in(error=None)
+    @signed_in(error=None, cached_session=True)
     async def draft_changed(self, actor, value: Any):
-        """Every keystroke in the box: the counter. No database work here (the session lookup is
-        SessionGuard's, cached for a few seconds)."""
+        """Every keystroke in the box: the counter, from the text alone (no service, nothing of the
+        database), so its session check may be a cached answer of the last few seconds."""
         text = value if isinstance(value, str) else ""
         counter, problem = composer.counter_text(text)
         self._assign(counter=counter, draft_problem=problem)

@@ -10,7 +10,9 @@ Reflex lets the browser call every public method of every State class with any a
 - `SessionGuard`, a middleware run before every event, refuses every event unless the cookie names
   a valid session, except Reflex's own internal events and handlers marked `@public` (signing in).
   The actor it looked up is handed to the event's handler (`_event_actor`), so one event costs one
-  session lookup; a handler called any other way looks the session up itself.
+  session lookup; a handler called any other way looks the session up itself. A handler marked
+  `signed_in(cached_session=True)` reads and writes nothing (the composer's counter, one event per
+  keystroke): its lookup may be a cached answer of the last few seconds (`services.sessions`).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ ACCESS_MARK = "_groupsms_access"
 # Where `signed_in` records the state field a handler's refusals go to (and its busy flag).
 ERROR_FIELD_MARK = "_groupsms_error_field"
 BUSY_FIELD_MARK = "_groupsms_busy_field"
+CACHED_SESSION_MARK = "_groupsms_cached_session"
 
 
 def public(fn: _F) -> _F:
@@ -84,6 +87,7 @@ def signed_in(
     shell: bool = False,
     error: str | None = "error",
     busy: str | None = None,
+    cached_session: bool = False,
 ) -> Any:
     """The kernel of every page event handler.
 
@@ -98,6 +102,8 @@ def signed_in(
        entry with the traceback and `UNEXPECTED` in that field.
     4. `busy` names a bool field set while the body runs and cleared after it, also on error (the
        browser sees it at the body's first `yield`).
+    5. `cached_session=True`, only for a body that calls no service and shows nothing of the
+       database: the session check may use a cached answer of the last few seconds.
 
     Usage (under `@rx.event`, which must stay outermost)::
 
@@ -117,13 +123,13 @@ def signed_in(
     handler with neither fails `tests/pages/test_handlers.py`.
     """
     if fn is None:
-        return functools.partial(signed_in, shell=shell, error=error, busy=busy)
+        return functools.partial(signed_in, shell=shell, error=error, busy=busy, cached_session=cached_session)
 
     name = fn.__qualname__
     if inspect.isasyncgenfunction(fn):
         @functools.wraps(fn)
         async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
-            actor = await self._event_actor(shell=shell)
+            actor = await self._event_actor(shell=shell, cached=cached_session)
             if actor is None:
                 yield self._to_login()
                 return
@@ -140,7 +146,7 @@ def signed_in(
     elif inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
-            actor = await self._event_actor(shell=shell)
+            actor = await self._event_actor(shell=shell, cached=cached_session)
             if actor is None:
                 return self._to_login()
             self._set_busy(busy, True)
@@ -164,6 +170,7 @@ def signed_in(
     setattr(wrapper, ACCESS_MARK, "signed_in")
     setattr(wrapper, ERROR_FIELD_MARK, error)
     setattr(wrapper, BUSY_FIELD_MARK, busy)
+    setattr(wrapper, CACHED_SESSION_MARK, cached_session)
     return wrapper
 
 
@@ -200,15 +207,17 @@ class SessionState(rx.State):
             return None
         return token
 
-    async def _actor(self) -> Actor | None:
-        """The signed-in user for this browser (`sessions.actor_for_token`: the database, or its
-        cache of a few seconds that every sign-out and user change in this process empties)."""
+    async def _actor(self, *, cached: bool = False) -> Actor | None:
+        """The signed-in user for this browser, from the database (`cached`: an answer of the last
+        few seconds will do, see `services.sessions`)."""
         token = self._token()
         if token is None:
             return None
+        if cached:
+            return await asyncio.to_thread(sessions.actor_for_token, token, cached=True)
         return await asyncio.to_thread(sessions.actor_for_token, token)
 
-    async def _event_actor(self, *, shell: bool = False) -> Actor | None:
+    async def _event_actor(self, *, shell: bool = False, cached: bool = False) -> Actor | None:
         """The actor for the event being handled: the one SessionGuard resolved for it (same
         token), else looked up now. `shell`: also refresh the page shell's user fields."""
         handed, token = _EVENT_ACTOR.get(), self._token()
@@ -216,7 +225,7 @@ class SessionState(rx.State):
         if handed is not None and token is not None and handed[0] == token:
             actor: Actor | None = handed[1]
         else:
-            actor = await self._actor()
+            actor = await self._actor(cached=cached)
         if shell:
             self._show_user(actor)
         return actor
@@ -392,7 +401,8 @@ class SessionGuard(rx.Middleware):
         if handler is not None and _handler_key(handler.fn) in _PUBLIC_HANDLERS:
             return None
         session = await state.get_state(SessionState)
-        actor = await session._actor()
+        cached = handler is not None and getattr(handler.fn, CACHED_SESSION_MARK, False) is True
+        actor = await (session._actor(cached=True) if cached else session._actor())
         if actor is None:
             return _redirect_to_login()
         _EVENT_ACTOR.set((session._token(), actor))  # the handler of this event takes it over

@@ -8,12 +8,13 @@ Signing in takes three steps so that the slow part holds nothing another request
    stall the event loop nor use up the threads every other handler relies on;
 3. a second short transaction records the failure, or creates the session.
 
-Looking a session up is cached for a few seconds per process (`SESSION_CACHE_SECONDS`), so a burst
-of events from one browser (typing in the composer sends one per keystroke) costs one lookup, not
-one transaction each. Any write in this process to a user or to a session (sign-out, deactivation,
-a role, data access or password change, an expired session deleted) empties the cache when it
-commits; another process of the same install sees such a change at the latest when its own entry
-runs out.
+Every lookup asks the database, but a caller may accept an answer of the last few seconds
+(`actor_for_token(token, cached=True)`, `SESSION_CACHE_SECONDS`): the page handlers that neither
+read nor write anything (the composer's counter, one event per keystroke) do, so typing costs no
+transaction. Any write in this process to a user or to a session (sign-out, deactivation, a role,
+data access or password change, an expired session deleted) empties the cache when it commits;
+another process of the same install sees such a change in its cached answers at the latest when
+their few seconds run out, and in every other lookup at once.
 
 Throttles are delays, never locks: after a few failures, each key (the email, the client address,
 the whole install) must wait before its next try, and the wait doubles with every further failure
@@ -303,16 +304,15 @@ def _keep_on_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
 
 
-def actor_for_token(token: object) -> Actor | None:
+def actor_for_token(token: object, *, cached: bool = False) -> Actor | None:
     """The actor of a live session, or None for a missing, unknown, expired or idle token.
-    Cached for up to `SESSION_CACHE_SECONDS` (see the module doc)."""
+    `cached`: an answer of the last `SESSION_CACHE_SECONDS` will do (see the module doc)."""
     if not isinstance(token, str) or not (20 <= len(token) <= 100):
         return None
     key = token_hash(token)
     now = utcnow()
-    cached = SESSION_CACHE.get(key, now)
-    if cached is not None:
-        return cached
+    if cached and (actor := SESSION_CACHE.get(key, now)) is not None:
+        return actor
     generation = SESSION_CACHE.generation
     with db.transaction() as s:
         row = s.exec(select(AuthSession).where(AuthSession.token_hash == key)).first()

@@ -194,9 +194,9 @@ def lookups(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = sessions.actor_for_token
 
-    def spy(token):
+    def spy(token, **kwargs):
         calls.append(token)
-        return real(token)
+        return real(token, **kwargs)
 
     monkeypatch.setattr(sessions, "actor_for_token", spy)
     return calls
@@ -230,6 +230,25 @@ def test_typing_in_the_composer_costs_no_statement_after_the_first_keystroke(wor
             assert refused is None
     assert len(log) == 0, log
     assert state.counter.startswith(f"{len(text)} characters")
+
+
+def test_only_a_handler_that_touches_no_data_takes_a_cached_session(world):
+    """A session ended where this process cannot see it (another app worker; here: straight in
+    the database): the composer's counter may go on for its few cached seconds, every handler
+    that reads or writes data is refused at once."""
+    from sqlmodel import delete
+
+    from groupsms.models import AuthSession
+
+    gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
+    state, _ = _page(GroupChatState, "bo@acme.test")
+    state.chat_id, state.phase = gid, "ready"
+    assert _event(state, "draft_changed", "h")[0] is None
+    with db.engine().begin() as conn:  # no ORM session: nothing in this process hears of it
+        conn.execute(delete(AuthSession))
+    assert _event(state, "draft_changed", "he")[0] is None
+    assert _event(state, "search_participants", "Carla")[0] is not None
+    assert _event(state, "toggle_panel")[0] is not None
 
 
 def test_signing_out_refuses_the_next_keystroke_at_once(world):

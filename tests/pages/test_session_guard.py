@@ -33,7 +33,7 @@ class _FakeSession:
         self.actor = actor
         self.lookups = 0
 
-    async def _actor(self) -> object | None:
+    async def _actor(self, *, cached: bool = False) -> object | None:
         self.lookups += 1
         return self.actor
 
