@@ -34,7 +34,7 @@ help:
 	@echo "make run-scaled   the same on PostgreSQL + Redis: 2 app workers, 2 outbox workers, one simulator"
 	@echo "make test    install and run every test (unit, service, then browser tests)"
 	@echo "make test-fast / make test-e2e   only unit and service tests / only browser tests"
-	@echo "make bench   run the scripts in bench/"
+	@echo "make bench   groupsms against its floors (one table, bench/results.json), then the scripts in bench/"
 	@echo "make clean   remove build output (.web, .states, caches, test artifacts)"
 
 install:
@@ -66,15 +66,18 @@ test: install chromium
 	@status=0; \
 	"$(PY)" -m pytest tests --ignore=tests/e2e || status=$$?; \
 	"$(PY)" -m pytest tests/e2e || status=$$?; \
+	GROUPSMS_SCALE_BROWSER_TESTS=1 "$(PY)" -m pytest tests/scale/e2e || status=$$?; \
 	exit $$status
 
 # Unit and service tests only (no browser, no frontend build).
 test-fast: install
 	"$(PY)" -m pytest tests --ignore=tests/e2e
 
-# Browser tests in their own pytest process (their app server and event loop stay apart).
+# Browser tests in their own pytest processes (their app servers and event loops stay apart); the
+# scale-out browser test (tests/scale/e2e) only with GROUPSMS_SCALE_BROWSER_TESTS=1.
 test-e2e: install chromium
 	"$(PY)" -m pytest tests/e2e
+	GROUPSMS_SCALE_BROWSER_TESTS=1 "$(PY)" -m pytest tests/scale/e2e
 
 # Playwright drives Debian's chromium: Playwright's own browser download cannot work here.
 chromium:
@@ -89,10 +92,13 @@ chromium:
 		exit 1; \
 	fi
 
+# bench/run.py first: every figure beside its floor, one table, bench/results.json; then the
+# per-query benchmarks.
 bench: install
+	@echo "== bench/run.py"; "$(PY)" bench/run.py
 	@shopt -s nullglob; scripts=(bench/[!_]*.py); \
-	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/."; fi; \
-	for script in "$${scripts[@]}"; do echo "== $$script"; "$(PY)" "$$script"; done
+	for script in "$${scripts[@]}"; do [ "$$script" = bench/run.py ] && continue; \
+		echo "== $$script"; "$(PY)" "$$script"; done
 
 clean:
 	rm -rf .web .states tests/e2e/artifacts .pytest_cache .hypothesis

@@ -90,9 +90,13 @@ def claim_lane_heads(s: Session, *, now: datetime, worker: str, lease: timedelta
 
 def renew_claims(s: Session, ids: Iterable[int], *, now: datetime, worker: str, lease: timedelta) -> set[int]:
     """Extend `worker`'s leases on these deliveries; returns the ids it still holds."""
-    ids = list(ids)
+    ids = sorted(ids)
     if not ids:
         return set()
+    if s.get_bind().dialect.name == "postgresql":
+        # Lock in id order, as the worker's other transactions do: an UPDATE locks rows in whatever
+        # order it finds them, and two orders can deadlock.
+        s.exec(select(Delivery.id).where(Delivery.id.in_(ids)).order_by(Delivery.id).with_for_update())
     renewed = s.exec(
         update(Delivery)
         .where(Delivery.id.in_(ids), Delivery.claimed_by == worker, Delivery.status == states.QUEUED)

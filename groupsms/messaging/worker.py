@@ -155,7 +155,8 @@ class Worker:
             return set()
         with self._transaction() as s:
             kept = outbox.renew_claims(s, ids, now=self.clock(), worker=self.name, lease=self.lease)
-        lost = ids - kept
+        with self._held_lock:
+            lost = (ids - kept) & self._held  # not those recorded (and released) meanwhile
         if lost:
             log.warning("worker %s no longer holds deliveries %s", self.name, sorted(lost))
         return kept
