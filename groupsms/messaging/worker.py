@@ -52,6 +52,8 @@ BACKOFF_CAP_SECONDS = 300.0
 AMBIGUOUS_WAIT_SECONDS = 30.0
 # The first send and one resend; after that an unanswered delivery is "unconfirmed".
 MAX_AMBIGUOUS_SENDS = 2
+# Sends the rate limit allows within this long are prepared together, in one transaction.
+PREPARE_AHEAD_SECONDS = 0.05
 
 
 def _seconds_from_env(name: str, default: float) -> float:
@@ -388,8 +390,13 @@ class Worker:
         for their permit in a send thread and are prepared after it (a worker that dies while one
         waits has not marked it as maybe sent)."""
         ready = []
+        # As many as the rate gives within a twentieth of a second are taken here, waiting: at a
+        # high rate a whole batch is prepared together; at 30/s, one.
+        soon = int(float(getattr(self.limiter, "rate", 0) or 0) * PREPARE_AHEAD_SECONDS)
         for delivery_id in ids:
-            if not self._permit_now():
+            if len(ready) < soon:
+                self.limiter.acquire()
+            elif not self._permit_now():
                 break
             ready.append(delivery_id)
         futures = []
