@@ -393,6 +393,10 @@ class Worker:
         # As many as the rate gives within a twentieth of a second are taken here, waiting: at a
         # high rate a whole batch is prepared together; at 30/s, one.
         soon = int(float(getattr(self.limiter, "rate", 0) or 0) * PREPARE_AHEAD_SECONDS)
+        if soon < 2:  # a low rate (Vonage's 30/s): each send takes its permit right before it goes
+            ids, rest = [], ids
+        else:
+            rest = None
         for delivery_id in ids:
             if len(ready) < soon:
                 self.limiter.acquire()
@@ -411,7 +415,7 @@ class Worker:
                     futures.append(self._pool.submit(self._send_for_batch, delivery_id, requests[delivery_id]))
                 else:
                     self._release(delivery_id)
-        for delivery_id in ids[len(ready):]:
+        for delivery_id in ids[len(ready):] if rest is None else rest:
             futures.append(self._pool.submit(self._send_for_batch, delivery_id))
         return futures
 
