@@ -22,6 +22,7 @@ from groupsms.pages.handsets import HandsetsState
 from groupsms.pages.numbers import NumbersState
 from groupsms.pages.session import (
     BUSY_FIELD_MARK,
+    CACHED_SESSION_MARK,
     ERROR_FIELD_MARK,
     LOGIN_ROUTE,
     UNEXPECTED,
@@ -164,6 +165,17 @@ def test_every_handlers_error_and_busy_fields_exist():
         busy = getattr(fn, BUSY_FIELD_MARK, None)
         if busy is not None:
             assert cls.__fields__[busy].default_value() is False, f"{key}: {busy} is not a bool flag"
+
+
+# Handlers whose session check may be a cached answer of the last few seconds: they must call no
+# service and show nothing of the database. Adding one here needs that reason.
+CACHED = {"GroupChatState.draft_changed"}
+
+
+def test_only_handlers_that_touch_no_data_take_a_cached_session():
+    cached = {key for key, (cls, name) in _handlers().items()
+              if getattr(cls.event_handlers[name].fn, CACHED_SESSION_MARK, False)}
+    assert cached == CACHED
 
 
 # -- the actor, once per event ------------------------------------------------------------------------
