@@ -108,7 +108,7 @@ def group_row(summary: GroupSummary, now: datetime) -> GroupRow:
     )
 
 
-def routing_row(item: RoutingItem, titles: dict[int, str], now: datetime) -> RoutingRow:
+def routing_row(item: RoutingItem, now: datetime) -> RoutingRow:
     return RoutingRow(
         message_id=str(item.message_id),
         sender=f"{item.from_name} · {item.from_display}" if item.from_name else item.from_display,
@@ -116,7 +116,8 @@ def routing_row(item: RoutingItem, titles: dict[int, str], now: datetime) -> Rou
         body=item.body,
         when=relative_time(item.received_at, now),
         when_full=full_time(item.received_at),
-        candidates=[GroupChoice(str(g), titles.get(g, f"Group {g}")) for g in item.candidate_group_ids],
+        candidates=[GroupChoice(str(g), title or f"Group {g}")
+                    for g, title in zip(item.candidate_group_ids, item.candidate_titles, strict=True)],
     )
 
 

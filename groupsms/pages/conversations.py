@@ -44,7 +44,6 @@ from groupsms.services import groups, messages
 logger = logging.getLogger(__name__)
 
 _MAX_SEARCH_LENGTH = 100
-_TITLE_LOOKUP_LIMIT = 200
 
 
 def _query_id(params: Any, name: str) -> int | None:
@@ -169,22 +168,18 @@ class ConversationsState(SessionState):
         if not found.ok:
             self._assign(other_error=found.error)
 
-    async def _routing_view(self, actor: Any) -> tuple[list, int, dict[int, str]]:
-        items = await self._call(messages.list_needs_routing, actor)
+    async def _routing_view(self, actor: Any) -> tuple[list, int]:
+        items = await self._call(messages.list_needs_routing, actor)  # each names its candidates
         waiting = await self._call(messages.count_needs_routing_for_others, actor)
-        titles: dict[int, str] = {}
-        if items:
-            everything = await self._call(groups.list_groups, actor, limit=_TITLE_LOOKUP_LIMIT)
-            titles = {g.id: g.title for g in everything}
-        return items, waiting, titles
+        return items, waiting
 
     async def _refresh_routing(self, actor: Any, now: datetime) -> None:
         found = await self._attempt(self._routing_view, actor)
         if not found.ok:
             self._assign(routing=[], routing_error=found.error)
             return
-        items, waiting, titles = found.value
-        self._assign(routing=[routing_row(i, titles, now) for i in items if i.candidate_group_ids],
+        items, waiting = found.value
+        self._assign(routing=[routing_row(i, now) for i in items if i.candidate_group_ids],
                      routing_waiting=waiting)
 
     async def _link_live(self, actor: Any) -> None:
