@@ -25,6 +25,7 @@ from groupsms.components.user_admin import (
 )
 from groupsms.models import DATA_ACCESS, ROLES
 from groupsms.pages import Page
+from groupsms.pages.integrations import integrations_section
 from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import audit, inbound_events, policy, users
 
@@ -208,7 +209,7 @@ def page() -> rx.Component:
     return app_shell(
         rx.cond(
             UsersState.loaded,
-            rx.cond(UsersState.allowed, admin_view(UsersState), _refusal()),
+            rx.cond(UsersState.allowed, rx.fragment(admin_view(UsersState), integrations_section()), _refusal()),
             forms.loading("users"),
         ),
         max_width="64rem",

@@ -24,7 +24,8 @@ def _api(app: RunningApp, path: str, token: str) -> tuple[int, dict]:
 def test_admin_creates_a_token_uses_it_and_revokes_it(page: Page, sign_in, demo_admin, app_server, screenshot):
     sign_in(page, demo_admin.email, demo_admin.password)
     expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
-    page.goto("/settings/integrations")
+    page.get_by_role("link", name="Users & access").click()  # the section sits on "Users & access"
+    expect(page).to_have_url(f"{app_server.url}/users")
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
 
     page.get_by_label("Token name").fill("Browser test CRM")
