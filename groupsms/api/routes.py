@@ -83,7 +83,7 @@ def delete_contact(grant: ContactsWrite, external_id: ExternalId):
 
 def _group(grant: TokenGrant, group_id: int) -> api.Group:
     g = groups.get_group(grant.actor, group_id)
-    e164, refs = integrations.group_facts(grant.actor, g.number_id, [p.contact_id for p in g.participants])
+    e164, refs = integrations.group_facts(grant.actor, g.id)
     return api.Group.model_validate({
         "id": g.id, "from": e164, "from_label": g.number_label, "created_by": g.created_by,
         "created_at": g.created_at, "locked_reason": g.locked_reason, "can_send": g.can_send,

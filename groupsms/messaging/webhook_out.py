@@ -24,6 +24,7 @@ import hmac
 import http.client
 import json
 import logging
+import os
 import random
 import secrets
 import socket
@@ -38,6 +39,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from groupsms import db
+from groupsms.domain.webhook_urls import url_problem
 from groupsms.messaging import events, notify
 from groupsms.models import (
     BusinessNumber,
@@ -196,19 +198,22 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def _connection(url: str):
-    from groupsms.services import webhook_subscriptions as subs
+def private_allowed() -> bool:
+    """The operator allows http and private addresses (GROUPSMS_WEBHOOK_ALLOW_PRIVATE=1)."""
+    return os.environ.get("GROUPSMS_WEBHOOK_ALLOW_PRIVATE", "") == "1"
 
+
+def _connection(url: str):
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port
-    if subs.private_allowed():
+    if private_allowed():
         if parts.scheme == "http":
             return http.client.HTTPConnection(host, port or 80, timeout=TIMEOUT)
         return http.client.HTTPSConnection(host, port or 443, timeout=TIMEOUT, context=ssl.create_default_context())
     if parts.scheme != "https" or not host:
         raise OSError("The URL must start with https://")
     infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)  # resolved once: checked and used
-    problem = subs.url_problem(url, resolve=lambda *_args, **_kw: infos)
+    problem = url_problem(url, allow_private=False, resolve=lambda *_args, **_kw: infos)
     if problem:
         raise OSError(problem)
     address = infos[0][4][0]

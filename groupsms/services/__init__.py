@@ -14,6 +14,7 @@ from groupsms.services import (
     groups,
     imports,
     inbound_events,
+    integrations,
     messages,
     numbers,
     phones,
@@ -25,9 +26,9 @@ from groupsms.services import (
 from groupsms.services._base import Actor
 
 SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit,
-                   inbound_events)
+                   inbound_events, api_tokens, webhook_subscriptions, integrations)
 
 __all__ = [
-    "Actor", "SERVICE_MODULES", "audit", "contacts", "groups", "imports", "inbound_events", "messages", "numbers", "phones", "policy",
-    "sessions", "users",
+    "Actor", "SERVICE_MODULES", "api_tokens", "audit", "contacts", "groups", "imports", "inbound_events", "integrations",
+    "messages", "numbers", "phones", "policy", "sessions", "users", "webhook_subscriptions",
 ]

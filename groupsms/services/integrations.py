@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.access import scopes
+from groupsms.access.fetch import clean_id
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import NotFound, ValidationError
 from groupsms.messaging import events, notify
@@ -40,7 +41,7 @@ from groupsms.services._base import (
 from groupsms.messaging.optout import opted_out_notes, set_dnd
 
 __all__ = [
-    "ContactRecord", "GroupRecord", "clean_external_id", "list_contacts", "get_contact", "put_contact",
+    "ContactRecord", "GroupRecord", "list_contacts", "get_contact", "put_contact",
     "contact_id_for", "resolve_group_request", "list_groups", "group_facts",
 ]
 
@@ -71,7 +72,7 @@ class GroupRecord:
     last_activity_at: datetime
 
 
-def clean_external_id(value: Any) -> str:
+def _clean_external_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("External id is required", "external_id")
     value = value.strip()
@@ -125,7 +126,7 @@ def get_contact(actor: Actor | None, external_id: Any) -> ContactRecord:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
-        contact = _by_ref(s, user, clean_external_id(external_id), include_deleted=False)
+        contact = _by_ref(s, user, _clean_external_id(external_id), include_deleted=False)
         if contact is None:
             raise NotFound("Contact")
         return _records(s, user.location_id, [contact])[0]
@@ -136,7 +137,7 @@ def contact_id_for(actor: Actor | None, external_id: Any) -> int:
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
-        contact = _by_ref(s, user, clean_external_id(external_id), include_deleted=False)
+        contact = _by_ref(s, user, _clean_external_id(external_id), include_deleted=False)
         if contact is None:
             raise NotFound("Contact")
         return contact.id
@@ -164,7 +165,7 @@ def put_contact(
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "write")
-        ref = clean_external_id(external_id)
+        ref = _clean_external_id(external_id)
         fields = {
             "name": clean_text(name, "name", max_length=200),
             "primary_phone": clean_phone(primary_phone, "primary_phone", required=True),
@@ -234,7 +235,7 @@ def resolve_group_request(actor: Actor | None, from_number: Any, participants: A
             raise ValidationError("Participants must be a list", "participants")
         pairs = []
         for i, item in enumerate(participants[:50]):
-            ref = clean_external_id(item.get("contact") if isinstance(item, dict) else None)
+            ref = _clean_external_id(item.get("contact") if isinstance(item, dict) else None)
             which = item.get("number", "primary")
             contact = _by_ref(s, user, ref, include_deleted=False)
             if contact is None:
@@ -263,14 +264,16 @@ def list_groups(actor: Actor | None, after: Any = None, limit: Any = 50) -> list
                             g.created_at, g.last_activity_at) for g in rows]
 
 
-def group_facts(actor: Actor | None, number_id: int, contact_ids: list[int]) -> tuple[str, dict[int, str | None]]:
-    """A group's business number as E.164 and its participants' external ids (contact id → ref),
-    for a group the actor may see (checked by the caller), whatever the contacts' assignment now."""
+def group_facts(actor: Actor | None, group_id: Any) -> tuple[str, dict[int, str | None]]:
+    """A group's business number as E.164 and its participants' external ids (contact id → ref), for
+    a group the actor may see (R11; else "not found"), whatever the contacts' assignment now."""
     with db.transaction() as s:
         user = acting_user(s, actor)
-        number = s.get(BusinessNumber, number_id)
-        if number is None or number.location_id != user.location_id:
-            raise NotFound("Number")
-        refs = dict(s.exec(select(Contact.id, Contact.ref).where(
-            Contact.location_id == user.location_id, Contact.id.in_(contact_ids))).all()) if contact_ids else {}
+        require(s, user, "group", "read")
+        group = s.exec(scopes.groups_for(user).where(Group.id == clean_id(group_id, "Group"))).first()
+        if group is None:
+            raise NotFound("Group")
+        number = s.get(BusinessNumber, group.business_number_id)
+        refs = dict(s.exec(select(Contact.id, Contact.ref).join(Participant, Participant.contact_id == Contact.id)
+                           .where(Participant.group_id == group.id)).all())
         return number.e164, refs

@@ -2,34 +2,32 @@
 each subscription's recent deliveries and resend one.
 
 A URL must be https and every address its host resolves to must be public (no requests into the
-install's own network: loopback, private, link-local, cloud metadata...), unless the operator sets
-GROUPSMS_WEBHOOK_ALLOW_PRIVATE=1 (local development and tests, where http is allowed too). The
-sender checks the addresses again before every attempt (`messaging.webhook_out`).
+install's own network: loopback, private, link-local, cloud metadata...; `domain.webhook_urls`),
+unless the operator sets GROUPSMS_WEBHOOK_ALLOW_PRIVATE=1 (local development and tests, where http is
+allowed too). The sender checks the addresses again before every attempt (`messaging.webhook_out`).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlmodel import select
 
 from groupsms import db
 from groupsms.access.fetch import clean_id
+from groupsms.domain.webhook_urls import url_problem
 from groupsms.errors import NotFound, ValidationError
 from groupsms.messaging import webhook_out
 from groupsms.models import WebhookDelivery, WebhookSubscription, utcnow
 from groupsms.services._base import Actor, acting_user, audit, require
 
 __all__ = [
-    "EVENT_TYPES", "RETRY_FOR", "SubscriptionView", "DeliveryView", "check_url", "url_problem",
-    "list_subscriptions", "create_subscription", "delete_subscription", "list_deliveries", "resend_delivery",
+    "EVENT_TYPES", "RETRY_FOR", "SubscriptionView", "DeliveryView", "list_subscriptions", "create_subscription",
+    "subscription_secret", "delete_subscription", "list_deliveries", "resend_delivery",
 ]
 
 EVENT_TYPES: dict[str, str] = {
@@ -69,51 +67,13 @@ class DeliveryView:
     delivered_at: datetime | None
 
 
-def private_allowed() -> bool:
-    return os.environ.get("GROUPSMS_WEBHOOK_ALLOW_PRIVATE", "") == "1"
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def url_problem(url: str, *, resolve=None) -> str | None:
-    """Why this URL may not receive webhooks, or None when it may (`resolve`: getaddrinfo)."""
-    resolve = resolve or socket.getaddrinfo
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "The URL is not valid"
-    allow_private = private_allowed()
-    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
-        return "The URL must start with https://"
-    if not parts.hostname or parts.username or parts.password:
-        return "The URL needs a host name and no user name or password"
-    if allow_private:
-        return None
-    try:
-        infos = resolve(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return f"The host {parts.hostname} does not resolve"
-    addresses = {info[4][0] for info in infos}
-    if not addresses:
-        return f"The host {parts.hostname} does not resolve"
-    if not all(_public(a) for a in addresses):
-        return f"The host {parts.hostname} resolves to an address that is not public"
-    return None
-
-
-def check_url(value: Any) -> str:
+def _check_url(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("URL is required", "url")
     url = value.strip()
     if len(url) > 2000:
         raise ValidationError("URL must be at most 2000 characters", "url")
-    problem = url_problem(url)
+    problem = url_problem(url, allow_private=webhook_out.private_allowed(), resolve=socket.getaddrinfo)
     if problem:
         raise ValidationError(problem, "url")
     return url
@@ -156,7 +116,7 @@ def create_subscription(actor: Actor | None, url: Any, events: Any) -> tuple[Sub
     with db.transaction() as s:
         admin = acting_user(s, actor)
         require(s, admin, "user", "manage")
-        url, events = check_url(url), _clean_events(events)
+        url, events = _check_url(url), _clean_events(events)
         count = len(s.exec(select(WebhookSubscription.id).where(
             WebhookSubscription.location_id == admin.location_id, WebhookSubscription.deleted_at.is_(None))).all())
         if count >= MAX_SUBSCRIPTIONS:

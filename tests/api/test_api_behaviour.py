@@ -9,10 +9,12 @@ import pytest
 from sqlmodel import select
 
 from groupsms import cli, db
+from groupsms.errors import NotFound
 from groupsms.models import ApiToken, AuditEvent, Delivery, Message
 from groupsms.security import token_hash
-from groupsms.services import api_tokens
+from groupsms.services import api_tokens, groups, integrations
 from tests.api.conftest import auth
+from tests.services.conftest import pick
 
 GROUP = {"from": "+15125550100", "participants": [{"contact": "carla"}, {"contact": "dan", "number": "primary"}]}
 
@@ -187,3 +189,14 @@ def test_unknown_and_repeated_query_parameters_are_refused(client, tokens, world
     twice = client.get("/contacts?q=carla&q=dan", headers=auth(tokens["admin"]))
     assert twice.status_code == 422 and twice.json()["errors"][0] == {
         "field": "q", "rule": "repeated_parameter", "message": "Give this parameter once"}
+
+
+def test_group_facts_answer_only_for_a_group_the_user_may_see(world):
+    """The participants' external ids of a group come only with the group itself (R11, R14): Bo may
+    not see Dana's group of her own contacts, Zed no acme group."""
+    group_id = groups.create_group(world.actors["dana"], world.numbers["dana_line"], pick(world, "gus", "hal"))
+    e164, refs = integrations.group_facts(world.actors["dana"], group_id)
+    assert e164 == "+15125550101" and refs == {world.contacts["gus"]: "gus", world.contacts["hal"]: "hal"}
+    for who in ("bo", "zed"):
+        with pytest.raises(NotFound):
+            integrations.group_facts(world.actors[who], group_id)

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from groupsms import db
+from groupsms.domain.webhook_urls import url_problem
 from groupsms.errors import ValidationError
 from groupsms.messaging import events, inbound, notify, webhook_out
 from groupsms.models import WebhookDelivery, utcnow
@@ -182,7 +183,7 @@ def _resolver(address: str):
 ])
 def test_subscription_urls_must_be_https_and_public(monkeypatch, url, address, ok):
     monkeypatch.delenv("GROUPSMS_WEBHOOK_ALLOW_PRIVATE", raising=False)
-    assert (subs.url_problem(url, resolve=_resolver(address)) is None) is ok
+    assert (url_problem(url, allow_private=False, resolve=_resolver(address)) is None) is ok
 
 
 def test_a_private_url_is_refused_unless_the_operator_allows_it(world, monkeypatch):

@@ -18,17 +18,20 @@ from groupsms import db
 from groupsms.errors import Forbidden, NotAuthenticated, NotFound
 from groupsms.services import (
     SERVICE_MODULES,
+    api_tokens,
     audit,
     contacts,
     groups,
     imports,
     inbound_events,
+    integrations,
     messages,
     numbers,
     phones,
     policy,
     sessions,
     users,
+    webhook_subscriptions,
 )
 from tests.services.conftest import pick
 from tests.services.test_phones import with_fake_simulator
@@ -38,7 +41,14 @@ ACTOR_OF = {"admin": "ada", "full": "dana", "assigned": "bo", "other": "zed"}
 OK = "allow"
 
 # Entry points that run before anyone is signed in: they take credentials, not an actor.
-PUBLIC = {"sessions.sign_in", "sessions.sign_in_async", "sessions.actor_for_token"}
+PUBLIC = {
+    "sessions.sign_in", "sessions.sign_in_async", "sessions.actor_for_token",
+    # The API's bearer token in, its user's Actor out (tests/api check it refuses revoked tokens and
+    # deactivated users).
+    "api_tokens.authenticate",
+    # The install owner's `groupsms api-token create`: whoever runs the CLI has the database already.
+    "api_tokens.issue_token",
+}
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,85 @@ MATRIX: dict[str, Row] = {
     "phones.reply": acme_only(
         call=lambda w, a, g, x=None: with_fake_simulator(phones.reply, a, "+15125550111", "+15125550100", "Hi")
     ),
+    # API tokens and webhook subscriptions: admins only, each in their own location.
+    "api_tokens.list_tokens": Row(
+        lambda w, a, g, x=None: api_tokens.list_tokens(a, include_revoked=True), full=Forbidden,
+        assigned=Forbidden, other=OK, setup=lambda w, g: api_tokens.create_token(w.actors["ada"], w.users["bo"], "CRM"),
+    ),
+    "api_tokens.create_token": admins_only(
+        lambda w, a, g, x=None: api_tokens.create_token(a, w.users["bo"], "Bo's CRM", ["read"])
+    ),
+    "api_tokens.revoke_token": Row(
+        lambda w, a, g, x=None: api_tokens.revoke_token(a, x), full=Forbidden, assigned=Forbidden,
+        setup=lambda w, g: api_tokens.create_token(w.actors["ada"], w.users["bo"], "CRM")[0],
+    ),
+    "webhook_subscriptions.list_subscriptions": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.list_subscriptions(a), full=Forbidden, assigned=Forbidden,
+        other=OK, setup=lambda w, g: _subscription(w),
+    ),
+    "webhook_subscriptions.create_subscription": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.create_subscription(a, "http://crm.example.test/in",
+                                                                          ["group.created"]),
+        full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "webhook_subscriptions.subscription_secret": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.subscription_secret(a, x), full=Forbidden,
+        assigned=Forbidden, setup=lambda w, g: _subscription(w),
+    ),
+    "webhook_subscriptions.delete_subscription": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.delete_subscription(a, x), full=Forbidden,
+        assigned=Forbidden, setup=lambda w, g: _subscription(w),
+    ),
+    "webhook_subscriptions.list_deliveries": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.list_deliveries(a, x), full=Forbidden,
+        assigned=Forbidden, setup=lambda w, g: _subscription(w),
+    ),
+    "webhook_subscriptions.resend_delivery": Row(
+        lambda w, a, g, x=None: webhook_subscriptions.resend_delivery(a, x), full=Forbidden,
+        assigned=Forbidden, setup=lambda w, g: _delivery(w),
+    ),
+    # The REST API's contacts and groups by the CRM's ids: the same access as the pages' (R11-R14).
+    "integrations.list_contacts": everyone(lambda w, a, g, x=None: integrations.list_contacts(a)),
+    "integrations.get_contact": acme_only(call=lambda w, a, g, x=None: integrations.get_contact(a, "carla")),
+    "integrations.contact_id_for": acme_only(call=lambda w, a, g, x=None: integrations.contact_id_for(a, "carla")),
+    # External ids are per location: birch's admin makes birch's own "carla", acme's is untouched.
+    "integrations.put_contact": everyone(
+        lambda w, a, g, x=None: integrations.put_contact(
+            a, "carla", name="Carla C.", primary_phone="+15125550111", secondary_phone="+15125550121")
+    ),
+    "integrations.resolve_group_request": acme_only(
+        call=lambda w, a, g, x=None: integrations.resolve_group_request(
+            a, "+15125550100", [{"contact": "carla"}, {"contact": "dan", "number": "primary"}])
+    ),
+    "integrations.list_groups": everyone(lambda w, a, g, x=None: integrations.list_groups(a)),
+    "integrations.group_facts": acme_only(call=lambda w, a, g, x=None: integrations.group_facts(a, g)),
 }
+
+
+HOOK = "http://crm.acme.test/hook"  # private addresses are allowed in these tests (fixture below)
+
+
+def _subscription(w) -> int:
+    view, _ = webhook_subscriptions.create_subscription(w.actors["ada"], HOOK, ["group.created"])
+    return view.id
+
+
+def _delivery(w) -> int:
+    """A group.created event waiting to go to Ada's subscription."""
+    sub_id = _subscription(w)
+    groups.create_group(w.actors["ada"], w.numbers["main"], pick(w, "carla", "erin"))
+    [delivery] = webhook_subscriptions.list_deliveries(w.actors["ada"], sub_id)
+    return delivery.id
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_to_private_urls(monkeypatch):
+    monkeypatch.setenv("GROUPSMS_WEBHOOK_ALLOW_PRIVATE", "1")
+    from groupsms.messaging import webhook_out
+
+    webhook_out.forget_subscriptions()
+    yield
+    webhook_out.forget_subscriptions()
 
 
 def _needs_routing(w, group_id: int) -> int:
