@@ -85,7 +85,7 @@ def _view(t: ApiToken, u: User) -> TokenView:
 
 def list_tokens(actor: Actor | None, include_revoked: bool = False) -> list[TokenView]:
     """The location's tokens, newest first (admins)."""
-    with db.transaction() as s:
+    with db.read() as s:
         admin = acting_user(s, actor)
         require(s, admin, "user", "manage")
         query = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)

@@ -22,10 +22,7 @@ from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import NotFound, ValidationError
 from groupsms.messaging import events, notify
 from groupsms.models import BusinessNumber, Contact, Group, Participant, User, utcnow
-try:
-    from groupsms.access.search import contact_search_clause
-except ImportError:  # before the search clauses had a module of their own
-    from groupsms.services.contacts import _search_clause as contact_search_clause
+from groupsms.access.search import contact_search_clause
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -103,7 +100,7 @@ def _records(s: Session, location_id: int, rows: list[Contact]) -> list[ContactR
 
 def list_contacts(actor: Actor | None, search: Any = None, after: Any = None, limit: Any = 50) -> list[ContactRecord]:
     """Contacts the actor may see (R11), by id, after the cursor's id."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "read")
         query = scopes.contacts_for(user)
@@ -122,25 +119,26 @@ def _by_ref(s: Session, user: User, ref: str, *, include_deleted: bool = True) -
     return s.exec(scopes.contacts_for(user, include_deleted=include_deleted).where(Contact.ref == ref)).first()
 
 
+def _visible_contact(s: Session, actor: Actor | None, external_id: Any) -> tuple[User, Contact]:
+    """The reader and the (not deleted) contact with this external id they may see, else NotFound."""
+    user = acting_user(s, actor)
+    require(s, user, "contact", "read")
+    contact = _by_ref(s, user, _clean_external_id(external_id), include_deleted=False)
+    if contact is None:
+        raise NotFound("Contact")
+    return user, contact
+
+
 def get_contact(actor: Actor | None, external_id: Any) -> ContactRecord:
-    with db.transaction() as s:
-        user = acting_user(s, actor)
-        require(s, user, "contact", "read")
-        contact = _by_ref(s, user, _clean_external_id(external_id), include_deleted=False)
-        if contact is None:
-            raise NotFound("Contact")
+    with db.read() as s:
+        user, contact = _visible_contact(s, actor, external_id)
         return _records(s, user.location_id, [contact])[0]
 
 
 def contact_id_for(actor: Actor | None, external_id: Any) -> int:
     """The id of the (not deleted) contact with this external id that the actor may see."""
-    with db.transaction() as s:
-        user = acting_user(s, actor)
-        require(s, user, "contact", "read")
-        contact = _by_ref(s, user, _clean_external_id(external_id), include_deleted=False)
-        if contact is None:
-            raise NotFound("Contact")
-        return contact.id
+    with db.read() as s:
+        return _visible_contact(s, actor, external_id)[1].id
 
 
 def _assignee_by_email(s: Session, user: User, email: Any) -> int | None:
@@ -218,7 +216,7 @@ def resolve_group_request(actor: Actor | None, from_number: Any, participants: A
     "number": "primary"|"secondary"}]}) as a number id and (contact id, which) pairs. A number or
     contact of another location, or one the actor may not see, is the same "not found"; the group
     service then checks everything else (R1–R3, R9, R11, R12, E11)."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         if not isinstance(from_number, str):
@@ -246,7 +244,7 @@ def resolve_group_request(actor: Actor | None, from_number: Any, participants: A
 
 def list_groups(actor: Actor | None, after: Any = None, limit: Any = 50) -> list[GroupRecord]:
     """Groups the actor may see (R11), newest first, before the cursor's id."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         query = scopes.groups_for(user)
@@ -267,7 +265,7 @@ def list_groups(actor: Actor | None, after: Any = None, limit: Any = 50) -> list
 def group_facts(actor: Actor | None, group_id: Any) -> tuple[str, dict[int, str | None]]:
     """A group's business number as E.164 and its participants' external ids (contact id → ref), for
     a group the actor may see (R11; else "not found"), whatever the contacts' assignment now."""
-    with db.transaction() as s:
+    with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
         group = s.exec(scopes.groups_for(user).where(Group.id == clean_id(group_id, "Group"))).first()

@@ -102,7 +102,7 @@ def _subscription(s, admin, subscription_id: Any) -> WebhookSubscription:
 
 
 def list_subscriptions(actor: Actor | None) -> list[SubscriptionView]:
-    with db.transaction() as s:
+    with db.read() as s:
         admin = acting_user(s, actor)
         require(s, admin, "user", "manage")
         rows = s.exec(select(WebhookSubscription).where(
@@ -132,7 +132,7 @@ def create_subscription(actor: Actor | None, url: Any, events: Any) -> tuple[Sub
 
 
 def subscription_secret(actor: Actor | None, subscription_id: Any) -> str:
-    with db.transaction() as s:
+    with db.read() as s:
         admin = acting_user(s, actor)
         require(s, admin, "user", "manage")
         return _subscription(s, admin, subscription_id).secret
@@ -158,7 +158,7 @@ def _delivery_view(d: WebhookDelivery) -> DeliveryView:
 
 def list_deliveries(actor: Actor | None, subscription_id: Any, limit: int = 50) -> list[DeliveryView]:
     """A subscription's most recent deliveries, newest first."""
-    with db.transaction() as s:
+    with db.read() as s:
         admin = acting_user(s, actor)
         require(s, admin, "user", "manage")
         sub = _subscription(s, admin, subscription_id)
