@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import groupsms.models  # noqa: F401  (registers the tables)
-from groupsms import db
+from groupsms import db, migrations
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -40,6 +40,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things in place: batch mode copies the table.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=migrations.include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -9,6 +9,14 @@ from groupsms import config, db
 from groupsms.access import policy
 
 ALEMBIC_INI = config.ROOT / "alembic.ini"
+# Full-text search lives outside the SQLModel metadata (the migration that adds it says how):
+# SQLite's FTS5 table with its shadow tables, and PostgreSQL's expression index.
+FULL_TEXT_OBJECTS = ("message_fts", "ix_message_body_fts")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave the full-text objects out of the drift check (alembic's `include_object` hook)."""
+    return not (reflected and name is not None and name.startswith(FULL_TEXT_OBJECTS))
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -46,6 +46,10 @@ class Location(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
+    # The text every participant gets when a group is created (off when intro_enabled is false);
+    # an empty intro_text means the built-in wording (`domain.intro`).
+    intro_enabled: bool = Field(default=True)
+    intro_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -67,6 +71,10 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     # Set when the user changes their own password: loading the demo or a load file again keeps it.
     password_changed_at: datetime | None = Field(default=None)
+    # Profile settings: an IANA zone ("America/Chicago") and "12h" | "24h"; empty means "what the
+    # browser says" (the zone and locale it reported when it signed in, `AuthSession`).
+    time_zone: str = Field(default="", max_length=64)
+    clock: str = Field(default="", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -80,6 +88,9 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     last_seen_at: datetime = Field(default_factory=utcnow)
+    # What the browser reported at sign-in (Intl time zone and navigator.language), for local times.
+    browser_zone: str = Field(default="", max_length=64)
+    browser_locale: str = Field(default="", max_length=35)
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -143,6 +154,9 @@ class Contact(SQLModel, table=True):
     dnd_sms: bool = Field(default=False)
     assigned_user_id: int | None = _fk("app_user.id", nullable=True, ondelete="SET NULL")
     deleted_at: datetime | None = Field(default=None)
+    # Set on the contact a merge removed: the id of the one it was merged into (no foreign key,
+    # so SQLite can add the column in place).
+    merged_into_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -158,6 +172,8 @@ class Group(SQLModel, table=True):
     location_id: int = _fk("location.id")
     business_number_id: int = _fk("business_number.id")
     created_by_id: int | None = _fk("app_user.id", nullable=True)
+    # Optional label ("12 Maple Ridge closing"); renaming never changes who is in the group (R9).
+    name: str = Field(default="", max_length=120)
     created_at: datetime = Field(default_factory=utcnow)
     locked_reason: str | None = Field(default=None, max_length=500)
     locked_at: datetime | None = Field(default=None)
@@ -214,6 +230,8 @@ class Message(SQLModel, table=True):
     incomplete: bool = Field(default=False)
     # Why it was not (fully) relayed or what is special about it, shown to the business.
     notice: str | None = Field(default=None, max_length=300)
+    # text | intro (the text that tells participants they are in a group, sent at creation)
+    kind: str = Field(default="text", max_length=16)
     # An inbound text outside any group that someone dismissed from "Other texts".
     dismissed_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)

@@ -14,7 +14,7 @@ def _diff(url: str, metadata: MetaData) -> list:
     engine = db.make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": migrations.include_object})
             return compare_metadata(context, metadata)
     finally:
         engine.dispose()

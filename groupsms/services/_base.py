@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 from groupsms.access import policy, scopes
 from groupsms.access.fetch import location_user
+from groupsms.domain.clock import UTC_CLOCK, Clock
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.errors import Forbidden, NotAuthenticated, ValidationError
-from groupsms.models import AuditEvent, Participant, User
+from groupsms.models import AuditEvent, AuthSession, Participant, User
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,15 @@ class Actor:
     email: str
     role: str
     data_access: str = "all"
+    # How this person reads times: the profile's zone and clock, else the browser's at sign-in.
+    clock: Clock = UTC_CLOCK
 
     @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.id, user.location_id, user.name, user.email, user.role, user.data_access)
+    def of(cls, user: User, session: AuthSession | None = None) -> Actor:
+        clock = Clock.resolve(user.time_zone, user.clock, session.browser_zone if session else "",
+                              session.browser_locale if session else "")
+        return cls(user.id, user.location_id, user.name, user.email, user.role, user.data_access,
+                   clock)
 
 
 def acting_user(session: Session, actor: Actor | None) -> User:

@@ -327,7 +327,7 @@ def actor_for_token(token: object, *, cached: bool = False) -> Actor | None:
         if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             s.add(row)
-        actor = Actor.of(user)
+        actor = Actor.of(user, row)
         until = min(now + timedelta(seconds=SESSION_CACHE_SECONDS), row.expires_at)
     SESSION_CACHE.put(key, actor, until, generation)
     return actor
