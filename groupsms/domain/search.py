@@ -57,3 +57,27 @@ def filter_participants(
 ) -> list[T]:
     """The items whose (name, e164) match the query, in their original order."""
     return [item for item in items if matches(query, *key(item))]
+
+
+# -- message text (E7): the words of a query, safe for either database's full-text syntax ---------
+
+# Letters and digits of any script; everything else (quotes, "*", parentheses, ":" ...) separates
+# words, so nothing a person types can reach the full-text syntax as an operator.
+_WORD = re.compile(r"[^\W_]+")
+MAX_TEXT_TERMS = 8
+
+
+def text_terms(query: str) -> list[str]:
+    """The words a message must contain (each as a prefix), at most `MAX_TEXT_TERMS`."""
+    return [w.casefold() for w in _WORD.findall(query or "")][:MAX_TEXT_TERMS]
+
+
+def fts5_query(terms: Sequence[str]) -> str:
+    """SQLite FTS5: every word as a quoted prefix phrase (`"see"* "you"*`), all required.
+    "AND", "NEAR" or "OR" typed by a person are words like any other inside the quotes."""
+    return " ".join(f'"{t}"*' for t in terms)
+
+
+def pg_tsquery(terms: Sequence[str]) -> str:
+    """PostgreSQL `to_tsquery('simple', ...)`: every word as a quoted prefix (`'see':* & 'you':*`)."""
+    return " & ".join(f"'{t}':*" for t in terms)
