@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import not_, or_
+from sqlalchemy import func, not_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -37,10 +37,10 @@ from groupsms.models import (
     User,
     utcnow,
 )
-from groupsms.services._base import Actor, acting_user, audit, clean_limit, participant_names, require
+from groupsms.services._base import Actor, acting_user, audit, clean_limit, require
 
 __all__ = [
-    "MessageView", "DeliveryView", "RoutingItem",
+    "MessageView", "DeliveryView", "RoutingItem", "RoutingCandidate", "RecentMessage",
     "send_message", "list_messages", "message_deliveries", "list_needs_routing", "assign_inbound",
     "count_needs_routing_for_others", "OtherText", "list_other_texts", "get_other_text", "dismiss_other_text",
 ]
@@ -73,6 +73,31 @@ class DeliveryView:
 
 
 @dataclass(frozen=True)
+class RecentMessage:
+    """One of the last messages of a candidate group, to recognise the conversation by."""
+
+    sender: str  # the user's name, or the participant's label
+    body: str
+    at: datetime
+    direction: str  # outbound | inbound
+
+
+@dataclass(frozen=True)
+class RoutingCandidate:
+    """A group a waiting reply may be routed to, as the person choosing needs to see it."""
+
+    group_id: int
+    name: str  # the group's own name, "" when it has none
+    title: str  # its name, else its participants' names
+    participants: tuple[str, ...]  # every participant's name, in order
+    sender: str  # the sender's label in this group ("Carla")
+    # Who gets the reply by SMS if it is routed here: the other participants, less numbers that
+    # opted out or that a contact with DND holds (what the relay leaves out).
+    recipients: tuple[str, ...]
+    recent: tuple[RecentMessage, ...]  # its last messages, oldest first
+
+
+@dataclass(frozen=True)
 class RoutingItem:
     message_id: int
     from_name: str  # the contact (of those the actor may see) with this number, else ""
@@ -81,8 +106,9 @@ class RoutingItem:
     body: str
     received_at: datetime
     candidate_group_ids: tuple[int, ...]
-    # Each candidate's title (its participants' names), in the order of `candidate_group_ids`.
+    # Each candidate's title (its name, else its participants' names), in the order of `candidate_group_ids`.
     candidate_titles: tuple[str, ...] = ()
+    candidates: tuple[RoutingCandidate, ...] = ()  # the same groups, with what identifies them
 
 
 @dataclass(frozen=True)
@@ -303,11 +329,76 @@ def _sender_names(s: Session, user: User, senders: set[str]) -> dict[str, str]:
     return names
 
 
+# Messages each candidate shows to be recognised by (the person choosing reads them, then decides).
+RECENT_PER_CANDIDATE = 3
+
+
+def _candidates(
+    s: Session, location_id: int, senders: dict[int, set[str | None]]
+) -> dict[int, dict[str | None, RoutingCandidate]]:
+    """Group id → sender's number → what the router sees of that group: name, participants, who
+    the relay would reach, its last messages. Three statements for every group of every item
+    (participants with the group's name, the numbers not to text, the last messages of each
+    group); the caller has checked that the user may see all of these groups."""
+    if not senders:
+        return {}
+    people: dict[int, list[Participant]] = {}
+    names: dict[int, str] = {}
+    for p, name in s.exec(
+        select(Participant, Group.name).join(Group, Group.id == Participant.group_id)
+        .where(Participant.group_id.in_(sorted(senders))).order_by(Participant.group_id, Participant.position)
+    ):
+        people.setdefault(p.group_id, []).append(p)
+        names[p.group_id] = name or ""
+    blocked = _numbers_not_to_text_of(s, location_id, people)
+    ranked = (
+        select(Message.id.label("mid"), func.row_number().over(
+            partition_by=Message.group_id, order_by=Message.id.desc()).label("rank"))
+        .where(Message.group_id.in_(sorted(senders))).subquery()
+    )
+    recent_rows = s.exec(
+        select(Message, User.name).join(ranked, ranked.c.mid == Message.id)
+        .join(User, User.id == Message.sender_user_id, isouter=True)
+        .where(ranked.c.rank <= RECENT_PER_CANDIDATE).order_by(Message.group_id, Message.id)
+    ).all()
+    recent: dict[int, list[tuple[Message, str | None]]] = {}
+    for m, user_name in recent_rows:
+        recent.setdefault(m.group_id, []).append((m, user_name))
+    out: dict[int, dict[str | None, RoutingCandidate]] = {}
+    for gid, ps in people.items():
+        labels = short_labels({p.id: p.name for p in ps})
+        shown = tuple(
+            RecentMessage(
+                (user_name or "Automatic reply") if m.direction == "outbound"
+                else labels.get(m.sender_participant_id) or format_display(m.from_e164 or ""),
+                m.body, m.created_at, m.direction)
+            for m, user_name in recent.get(gid, [])
+        )
+        title = names.get(gid) or group_title([p.name for p in ps])
+        per_sender: dict[str | None, RoutingCandidate] = {}
+        for e164 in senders[gid]:
+            sender = relay.sender_in(ps, e164)
+            others = [p for p in ps if sender is None or p.contact_id != sender.contact_id]
+            per_sender[e164] = RoutingCandidate(
+                gid, names.get(gid, ""), title, tuple(p.name for p in ps),
+                labels[sender.id] if sender else format_display(e164 or ""),
+                tuple(p.name for p in others if p.e164 not in blocked.get(gid, set())), shown)
+        out[gid] = per_sender
+    return out
+
+
+def _numbers_not_to_text_of(s: Session, location_id: int, people: dict[int, list[Participant]]) -> dict[int, set[str]]:
+    """Group id → its participants' numbers no SMS may go to (one statement)."""
+    blocked = numbers_not_to_text(s, location_id, [p.e164 for ps in people.values() for p in ps])
+    return {gid: {p.e164 for p in ps if p.e164 in blocked} for gid, ps in people.items()}
+
+
 def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem]:
     """E2: replies waiting for a person to pick their group, that this user may read and route:
     on numbers they may use (R12), from a sender all of whose groups there they may see (R11).
-    Each item names its candidate groups (the user may see them all). A fixed number of statements
-    however many texts wait."""
+    Each item shows its candidate groups (the user may see them all) with their names, their
+    participants, who would get the reply, and their last messages, and preselects none. A fixed
+    number of statements however many texts and candidates wait."""
     with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
@@ -316,13 +407,18 @@ def list_needs_routing(actor: Actor | None, limit: Any = 50) -> list[RoutingItem
         routable = _routability(s, user, rows)
         rows = [(m, n) for m, n in rows if routable[m.id]][:wanted]
         names = _sender_names(s, user, {m.from_e164 for m, _ in rows})
-        titles = participant_names(s, {g for m, _ in rows for g in routable[m.id]})
-        return [
-            RoutingItem(m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
-                        m.body, m.created_at, routable[m.id],
-                        tuple(group_title(titles.get(g, [])) for g in routable[m.id]))
-            for m, n in rows
-        ]
+        senders: dict[int, set[str | None]] = {}
+        for m, _ in rows:
+            for g in routable[m.id]:
+                senders.setdefault(g, set()).add(m.from_e164)
+        candidates = _candidates(s, user.location_id, senders)
+        items = []
+        for m, n in rows:
+            shown = tuple(candidates[g][m.from_e164] for g in routable[m.id] if g in candidates)
+            items.append(RoutingItem(
+                m.id, names.get(m.from_e164, ""), format_display(m.from_e164 or ""), format_display(n.e164),
+                m.body, m.created_at, tuple(c.group_id for c in shown), tuple(c.title for c in shown), shown))
+        return items
 
 
 def count_needs_routing_for_others(actor: Actor | None) -> int:

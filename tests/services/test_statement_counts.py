@@ -46,8 +46,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     # messages, unread counts.
     ("list_groups", "sqlite"): 7, ("list_groups", "postgresql"): 6,
     # BEGIN, user, policy version, waiting texts, the groups holding their senders, which of those
-    # are active, senders' names, the candidates' titles.
-    ("list_needs_routing", "sqlite"): 8, ("list_needs_routing", "postgresql"): 7,
+    # are active, senders' names, the candidates' participants with their names, the numbers of
+    # those not to text, the candidates' last messages with their senders.
+    ("list_needs_routing", "sqlite"): 10, ("list_needs_routing", "postgresql"): 9,
     # BEGIN, user, policy version, waiting texts, the groups holding their senders, active ones.
     ("count_needs_routing_for_others", "sqlite"): 6, ("count_needs_routing_for_others", "postgresql"): 5,
 }
