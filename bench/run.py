@@ -9,7 +9,10 @@ same run, on SQLite and on PostgreSQL. Prints one table and writes bench/results
 - fan-out: a 5,000-delivery backlog drained by one `groupsms worker` process: at GROUPSMS_SMS_RATE=30
   against a simulator that throttles above 30/s (achieved rate over a window, throttled answers), and
   unlimited against a bare loop of SDK sends to the same simulator;
-- memory: resident size of the app's webhook process (with its outbox thread) and of the worker process.
+- memory: resident size of the app's webhook process (with its outbox thread) and of the worker process;
+- history (bench/history.py): the first render of a group of 50,000 messages and of a conversation list
+  over 10,000 groups: the page's load handler's server time beside the bare SQL of the page, and the
+  bytes of the state delta sent to the browser.
 
 `python bench/run.py [sqlite|postgresql ...]`; `make bench` runs it first.
 """
