@@ -59,6 +59,10 @@ def filter_participants(
     return [item for item in items if matches(query, *key(item))]
 
 
+# The conversation list's filters (E7): everything, unread, created by the viewer, locked.
+LIST_FILTERS = ("all", "unread", "mine", "locked")
+
+
 # -- message text (E7): the words of a query, safe for either database's full-text syntax ---------
 
 # Letters and digits of any script; everything else (quotes, "*", parentheses, ":" ...) separates

@@ -13,6 +13,7 @@ from groupsms.services import (
     contacts,
     groups,
     imports,
+    inbox,
     inbound_events,
     integrations,
     messages,
@@ -26,9 +27,9 @@ from groupsms.services import (
 from groupsms.services._base import Actor
 
 SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit,
-                   inbound_events, api_tokens, webhook_subscriptions, integrations)
+                   inbound_events, api_tokens, webhook_subscriptions, integrations, inbox)
 
 __all__ = [
-    "Actor", "SERVICE_MODULES", "api_tokens", "audit", "contacts", "groups", "imports", "inbound_events", "integrations",
+    "Actor", "SERVICE_MODULES", "api_tokens", "audit", "contacts", "groups", "imports", "inbox", "inbound_events", "integrations",
     "messages", "numbers", "phones", "policy", "sessions", "users", "webhook_subscriptions",
 ]

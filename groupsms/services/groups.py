@@ -18,11 +18,11 @@ from groupsms.access.fetch import (
     clean_id,
     usable_number,
 )
-from groupsms.access.search import contact_search_clause
+from groupsms.access.search import contact_search_clause, group_search_clause, list_filter_clause, message_text_clause
 from groupsms.access.sending import send_block_reason
 from groupsms.domain import groups as rules
 from groupsms.domain.phones import format_display, is_us_ca
-from groupsms.domain.search import filter_participants
+from groupsms.domain.search import LIST_FILTERS, filter_participants, text_terms
 from groupsms.errors import DuplicateGroup, FieldError, NotFound, ValidationError
 from groupsms.messaging import events, notify
 from groupsms.messaging.optout import active_group_clause, active_opt_outs, lock_of, opted_out_notes
@@ -95,6 +95,10 @@ class GroupSummary:
     last_message_preview: str
     last_activity_at: datetime
     unread_count: int = 0  # inbound messages since the actor last opened the group (E7)
+    name: str = ""  # the group's own name ("" when it has none: the title is its participants)
+    people: str = ""  # its participants' names
+    created_by_me: bool = False
+    matched_message: bool = False  # the preview is the newest message that matched the search
 
 
 @dataclass(frozen=True)
@@ -290,38 +294,63 @@ def create_group(
 
 # -- reading --------------------------------------------------------------------------------------
 
-def list_groups(actor: Actor | None, search: Any = None, limit: Any = 50) -> list[GroupSummary]:
-    """The groups the actor may see (R11), most recent activity first; search by participant (E7).
-    A fixed number of statements however many groups are listed."""
+def _clean_filter(value: Any) -> str:
+    if value is None or value == "":
+        return "all"
+    if not isinstance(value, str) or value not in LIST_FILTERS:
+        raise ValidationError("Filter must be one of: " + ", ".join(LIST_FILTERS), "filter")
+    return value
+
+
+def _matching_messages(s: Session, group_ids: list[int], terms: list[str]) -> dict[int, str]:
+    """The newest message of each group whose text matched the search (the row's snippet)."""
+    if not group_ids or not terms:
+        return {}
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.group_id.in_(group_ids), message_text_clause(s.get_bind().dialect.name, terms))
+        .group_by(Message.group_id)
+    )
+    rows = s.exec(select(Message.group_id, Message.body).where(Message.id.in_(newest)))
+    return {gid: body[:120] for gid, body in rows}
+
+
+def list_groups(
+    actor: Actor | None, search: Any = None, limit: Any = 50, filter: Any = None
+) -> list[GroupSummary]:
+    """The groups the actor may see (R11), most recent activity first. Search finds a group by its
+    name, a participant's name or number, or a word of a message (E7); `filter` is "all",
+    "unread", "mine" (created by the actor) or "locked". A fixed number of statements however
+    many groups are listed."""
     with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
+        which = _clean_filter(filter)
         query = (
             select(Group, BusinessNumber)
             .join(BusinessNumber, BusinessNumber.id == Group.business_number_id)
-            .where(scopes.group_visibility_clause(user))
+            .where(scopes.group_visibility_clause(user), list_filter_clause(user, which))
         )
-        text = clean_query(search)
-        if text:
-            matching = select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
-            matching = matching.where(or_(Participant.name.icontains(text, autoescape=True),
-                                          contact_search_clause(text)))
-            query = query.where(Group.id.in_(matching))
+        text_query = clean_query(search)
+        terms = text_terms(text_query) if text_query else []
+        if text_query:
+            query = query.where(group_search_clause(s.get_bind().dialect.name, text_query, terms))
         rows = s.exec(query.order_by(Group.last_activity_at.desc(), Group.id.desc()).limit(clean_limit(limit))).all()
         ids = [g.id for g, _ in rows]
         names = participant_names(s, ids)
         latest = _latest_messages(s, ids)
+        matched = _matching_messages(s, ids, terms)
         unread = _unread_counts(s, user, ids)
-        return [
-            GroupSummary(
-                g.id, rules.group_title(names.get(g.id, [])), number.label, format_display(number.e164),
-                len(names.get(g.id, [])), g.locked_reason, latest.get(g.id, ""), g.last_activity_at,
-                unread.get(g.id, 0),
-            )
-            for g, number in rows
-        ]
-
-
+        summaries = []
+        for g, number in rows:
+            people = rules.group_title(names.get(g.id, []))
+            summaries.append(GroupSummary(
+                g.id, g.name or people, number.label, format_display(number.e164),
+                len(names.get(g.id, [])), g.locked_reason, matched.get(g.id, latest.get(g.id, "")),
+                g.last_activity_at, unread.get(g.id, 0), name=g.name, people=people,
+                created_by_me=g.created_by_id == user.id, matched_message=g.id in matched,
+            ))
+        return summaries
 
 
 def _unread_counts(s: Session, user: User, group_ids: list[int]) -> dict[int, int]:

@@ -1,8 +1,7 @@
 """The conversation list's reading rules (E7): its filters, its search of group names and message
-text, the filters' counts, and the replies that arrived since a tab last looked (notifications).
-
-`services.groups.list_groups` lists the groups with these clauses; every clause here is added to
-the actor's visibility scope (R11), never used alone.
+text (`services.groups.list_groups` with the clauses of `access.search`), the filters' counts, and
+the replies that arrived since a tab last looked (browser notifications). Every count and reply is
+inside the actor's visibility scope (R11).
 """
 
 from __future__ import annotations
@@ -10,94 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, case, func, literal_column, or_, true
-from sqlalchemy import text as sql_text
-from sqlmodel import Session, select
+from sqlalchemy import case, func
+from sqlmodel import select
 
 from groupsms import db
 from groupsms.access import scopes
 from groupsms.access.fetch import MAX_ID
-from groupsms.access.search import contact_search_clause
+from groupsms.access.search import unread_clause
 from groupsms.domain import groups as rules
 from groupsms.domain.attribution import short_labels
-from groupsms.domain.search import fts5_query, pg_tsquery
 from groupsms.errors import ValidationError
-from groupsms.models import Contact, Group, GroupRead, Message, Participant, User
+from groupsms.models import Group, Message, Participant
 from groupsms.services._base import Actor, acting_user, clean_limit, require
 
-__all__ = ["LIST_FILTERS", "ConversationCounts", "NewReply", "NewReplies", "conversation_counts", "new_replies"]
-
-LIST_FILTERS = ("all", "unread", "mine", "locked")
-
-
-def clean_filter(value: Any) -> str:
-    if value is None or value == "":
-        return "all"
-    if not isinstance(value, str) or value not in LIST_FILTERS:
-        raise ValidationError("Filter must be one of: " + ", ".join(LIST_FILTERS), "filter")
-    return value
-
-
-def unread_clause(user: User):
-    """The group has an inbound message newer than the last one the user saw in it."""
-    marker = (
-        select(func.coalesce(func.max(GroupRead.last_read_message_id), 0))
-        .where(GroupRead.group_id == Group.id, GroupRead.user_id == user.id)
-        .scalar_subquery()
-    )
-    return (
-        select(Message.id)
-        .where(Message.group_id == Group.id, Message.direction == "inbound", Message.id > marker)
-        .exists()
-    )
-
-
-def filter_clause(user: User, which: str):
-    if which == "unread":
-        return unread_clause(user)
-    if which == "mine":
-        return Group.created_by_id == user.id
-    if which == "locked":
-        return Group.locked_reason.is_not(None)
-    return true()
-
-
-def _text_match_clause(s: Session, terms: list[str]):
-    """Message ids whose body holds every word (as a prefix): FTS5 on SQLite, the GIN-indexed
-    `to_tsvector('simple', body)` on PostgreSQL."""
-    if s.get_bind().dialect.name == "postgresql":
-        vector = func.to_tsvector(literal_column("'simple'"), Message.body)
-        return vector.op("@@")(func.to_tsquery(literal_column("'simple'"), pg_tsquery(terms)))
-    fts = sql_text("SELECT rowid FROM message_fts WHERE message_fts MATCH :q").bindparams(q=fts5_query(terms))
-    return Message.id.in_(fts.columns(rowid=Integer))
-
-
-def search_clause(s: Session, text_query: str, terms: list[str]):
-    """A group found by its name, a participant's name or number, or the text of a message."""
-    people = (
-        select(Participant.group_id).join(Contact, Contact.id == Participant.contact_id)
-        .where(or_(Participant.name.icontains(text_query, autoescape=True), contact_search_clause(text_query)))
-    )
-    clauses = [Group.name.icontains(text_query, autoescape=True), Group.id.in_(people)]
-    if terms:
-        clauses.append(Group.id.in_(
-            select(Message.group_id).where(Message.group_id.is_not(None), _text_match_clause(s, terms))
-        ))
-    return or_(*clauses)
-
-
-def matching_messages(s: Session, group_ids: list[int], terms: list[str]) -> dict[int, str]:
-    """The newest message of each group whose text matched the search (the row's snippet)."""
-    if not group_ids or not terms:
-        return {}
-    newest = (
-        select(func.max(Message.id))
-        .where(Message.group_id.in_(group_ids), _text_match_clause(s, terms))
-        .group_by(Message.group_id)
-    )
-    rows = s.exec(select(Message.group_id, Message.body).where(Message.id.in_(newest)))
-    return {gid: body[:120] for gid, body in rows}
-
+__all__ = ["ConversationCounts", "NewReply", "NewReplies", "conversation_counts", "new_replies"]
 
 @dataclass(frozen=True)
 class ConversationCounts:

@@ -23,6 +23,7 @@ from groupsms.services import (
     contacts,
     groups,
     imports,
+    inbox,
     inbound_events,
     integrations,
     messages,
@@ -134,6 +135,8 @@ MATRIX: dict[str, Row] = {
     ),
     "groups.list_groups": everyone(lambda w, a, g, x=None: groups.list_groups(a)),
     "groups.get_group": acme_only(call=lambda w, a, g, x=None: groups.get_group(a, g)),
+    "inbox.conversation_counts": everyone(lambda w, a, g, x=None: inbox.conversation_counts(a)),
+    "inbox.new_replies": everyone(lambda w, a, g, x=None: inbox.new_replies(a, 0)),
     "groups.mark_read": acme_only(call=lambda w, a, g, x=None: groups.mark_read(a, g)),
     "groups.regroup_selection": acme_only(
         call=lambda w, a, g, x=None: groups.regroup_selection(a, g, w.contacts["dan"])
