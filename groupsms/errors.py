@@ -39,11 +39,22 @@ class FieldError:
 
 
 class ValidationError(GroupsmsError):
-    def __init__(self, errors: Sequence[FieldError] | str, field: str = "") -> None:
+    def __init__(
+        self, errors: Sequence[FieldError] | str, field: str = "", fields: dict[str, str] | None = None
+    ) -> None:
         if isinstance(errors, str):
             errors = [FieldError(field, errors)]
-        self.errors = list(errors)
+        self.errors = list(errors) + [FieldError(k, v) for k, v in (fields or {}).items()]
         super().__init__("; ".join(e.message for e in self.errors))
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """Field → its first message, for forms that show each error under its field."""
+        out: dict[str, str] = {}
+        for e in self.errors:
+            if e.field:
+                out.setdefault(e.field, e.message)
+        return out
 
 
 class DuplicateGroup(GroupsmsError):

@@ -40,12 +40,28 @@ def _refuse_membership_changes(session: Session, _context, _instances) -> None: 
             raise ImmutableMembership("Participants can only be added when the group is created")
     for obj in session.dirty:
         if isinstance(obj, Participant) and session.is_modified(obj, include_collections=False):
+            if _merge_move(session, obj):
+                continue
             raise ImmutableMembership("Group participants cannot be changed after creation")
         if isinstance(obj, Group) and inspect(obj).attrs.business_number_id.history.has_changes():
             raise ImmutableMembership("A group's business number cannot be changed after creation")
     for obj in session.deleted:
         if isinstance(obj, Participant):
             raise ImmutableMembership("Group participants cannot be removed")
+
+
+# While a contact merge flushes: {removed contact id: kept contact id}. The removed contact's
+# participants then point at the kept contact; their captured name and number never change (R8).
+CONTACT_MERGE = "groupsms_contact_merge"
+
+
+def _merge_move(session: Session, obj: Participant) -> bool:
+    moves = session.info.get(CONTACT_MERGE) or {}
+    state = inspect(obj)
+    changed = {a.key for a in state.attrs if a.history.has_changes()}
+    moved = state.attrs.contact_id.history
+    return (bool(moves) and changed <= {"contact_id", "which"} and len(moved.deleted) == 1
+            and len(moved.added) == 1 and moves.get(moved.deleted[0]) == moved.added[0])
 
 
 @event.listens_for(Session, "do_orm_execute")

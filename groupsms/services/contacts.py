@@ -5,6 +5,7 @@ show its tags and locks); turning DND on also publishes `GroupLocked` for each g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,11 @@ from groupsms.access import scopes
 from groupsms.access.fetch import access_contact
 from groupsms.access.search import contact_search_clause
 from groupsms.domain.phones import format_display, is_us_ca
-from groupsms.errors import ValidationError
+from groupsms.errors import FieldError, ValidationError
 from groupsms.messaging import events, notify
 from groupsms.messaging.optout import groups_of_contact, opted_out_notes, set_dnd
-from groupsms.models import Contact, Group, utcnow
+from groupsms.guards import CONTACT_MERGE
+from groupsms.models import Contact, Group, Participant, utcnow
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -42,6 +44,8 @@ __all__ = [
     "delete_contact",
     "set_contact_dnd",
     "duplicate_number_warnings",
+    "merge_contacts",
+    "MERGE_FIELDS",
 ]
 
 _UNSET = object()
@@ -84,6 +88,44 @@ def _views(s, location_id: int, contacts: list[Contact]) -> list[ContactView]:
     return [_view(c, notes) for c in contacts]
 
 
+def _checked(*checks: tuple[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every field's check; one ValidationError naming every wrong field (a form shows each
+    under its field), else the cleaned values by column."""
+    values: dict[str, Any] = {}
+    problems: list[FieldError] = []
+    for key, check in checks:
+        try:
+            values[key] = check()
+        except ValidationError as exc:
+            problems.extend(exc.errors)
+    if problems:
+        raise ValidationError(problems)
+    return values
+
+
+def _name(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError("Name: enter a name", "name")
+    return clean_text(value, "name", max_length=200)
+
+
+def _phone(value: Any, field: str, *, required: bool) -> str | None:
+    """`clean_phone`, saying what to do: an empty required number, and a +1 (or no country code)
+    number that is not a real US or Canada number, which is what most typos are."""
+    label = field.capitalize()
+    if required and (value is None or (isinstance(value, str) and not value.strip())):
+        raise ValidationError(f"{label}: enter a phone number", field)
+    try:
+        return clean_phone(value, field, required=required)
+    except ValidationError as exc:
+        text = value.strip() if isinstance(value, str) else ""
+        if "is not a valid phone number" in str(exc):
+            if text.startswith("+1") or not text.startswith("+"):
+                raise ValidationError(f"{label}: this isn't a valid US or Canada number", field) from exc
+            raise ValidationError(f"{label}: this isn't a valid phone number", field) from exc
+        raise
+
+
 def _changed(s, contact: Contact) -> None:
     notify.publish(s, events.ContactChanged(contact.location_id, contact.id, groups_of_contact(s, contact.id)))
 
@@ -123,14 +165,14 @@ def create_contact(
         require(s, user, "contact", "write")
         if assigned_user_id is _UNSET:
             assigned_user_id = None if scopes.has_full_data_access(user) else user.id
-        contact = Contact(
-            location_id=user.location_id,
-            name=clean_text(name, "name", max_length=200),
-            primary_phone=clean_phone(primary_phone, "primary phone", required=True),
-            secondary_phone=clean_phone(secondary_phone, "secondary phone", required=False),
-            dnd_sms=clean_bool(dnd, "DND"),
-            assigned_user_id=clean_assignee(s, user, assigned_user_id),
+        values = _checked(
+            ("name", lambda: _name(name)),
+            ("primary_phone", lambda: _phone(primary_phone, "primary phone", required=True)),
+            ("secondary_phone", lambda: _phone(secondary_phone, "secondary phone", required=False)),
+            ("dnd_sms", lambda: clean_bool(dnd, "DND")),
+            ("assigned_user_id", lambda: clean_assignee(s, user, assigned_user_id)),
         )
+        contact = Contact(location_id=user.location_id, **values)
         if contact.primary_phone == contact.secondary_phone:
             raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
         s.add(contact)
@@ -154,15 +196,16 @@ def update_contact(
         user = acting_user(s, actor)
         require(s, user, "contact", "write")
         contact = access_contact(s, user, contact_id)
-        changes: dict[str, Any] = {}
+        checks = []
         if name is not _UNSET:
-            changes["name"] = clean_text(name, "name", max_length=200)
+            checks.append(("name", lambda: _name(name)))
         if primary_phone is not _UNSET:
-            changes["primary_phone"] = clean_phone(primary_phone, "primary phone", required=True)
+            checks.append(("primary_phone", lambda: _phone(primary_phone, "primary phone", required=True)))
         if secondary_phone is not _UNSET:
-            changes["secondary_phone"] = clean_phone(secondary_phone, "secondary phone", required=False)
+            checks.append(("secondary_phone", lambda: _phone(secondary_phone, "secondary phone", required=False)))
         if assigned_user_id is not _UNSET:
-            changes["assigned_user_id"] = clean_assignee(s, user, assigned_user_id)
+            checks.append(("assigned_user_id", lambda: clean_assignee(s, user, assigned_user_id)))
+        changes: dict[str, Any] = _checked(*checks)
         changes = {k: v for k, v in changes.items() if getattr(contact, k) != v}
         if not changes:
             return
@@ -215,3 +258,99 @@ def set_contact_dnd(actor: Actor | None, contact_id: Any, dnd: Any) -> list[int]
         # Only the groups the caller may see: the others' ids are none of their business (R11).
         visible = s.exec(select(Group.id).where(Group.id.in_(locked), scopes.group_visibility_clause(user)))
         return sorted(visible.all())
+
+
+# What a merge lets the user pick from either contact ("keep" or "other"); the rest is combined.
+MERGE_FIELDS = ("name", "primary_phone", "secondary_phone")
+
+
+def _merge_choices(choices: Any) -> dict[str, str]:
+    if choices is None:
+        return {}
+    if not isinstance(choices, dict):
+        raise ValidationError("Merge choices must map name, primary_phone or secondary_phone to keep or other",
+                              "choices")
+    problems = [FieldError(str(k)[:40], f"{str(k)[:40]}: choose keep or other") for k, v in choices.items()
+                if k not in MERGE_FIELDS or v not in ("keep", "other")]
+    if problems:
+        raise ValidationError(problems)
+    return dict(choices)
+
+
+def _merged_values(keep: Contact, other: Contact, picks: dict[str, str]) -> dict[str, Any]:
+    """The kept contact's values after the merge: each picked field from the contact picked; by
+    default its own value, and a number it lacks from the other contact."""
+    chosen = lambda field: getattr(other if picks.get(field) == "other" else keep, field)  # noqa: E731
+    primary = chosen("primary_phone")
+    if "secondary_phone" in picks:
+        secondary = chosen("secondary_phone")
+    else:
+        spare = [n for n in (keep.secondary_phone, keep.primary_phone, other.primary_phone, other.secondary_phone)
+                 if n and n != primary]
+        secondary = spare[0] if spare else None
+    if primary is None:
+        primary, secondary = secondary, None
+    return {
+        "name": chosen("name"),
+        "primary_phone": primary,
+        "secondary_phone": None if secondary == primary else secondary,
+        "assigned_user_id": keep.assigned_user_id if keep.assigned_user_id is not None else other.assigned_user_id,
+    }
+
+
+def merge_contacts(actor: Actor | None, keep_id: Any, other_id: Any, choices: Any = None) -> int:
+    """Merge a duplicate into the contact to keep, in one transaction; returns the kept id.
+
+    The kept contact takes the picked fields (`choices`: MERGE_FIELDS → "keep" | "other"; by default
+    its own values, and the other's numbers where its own are empty), the other's assignment when
+    it has none, and DND when either has it. Groups keep the name and number each participant
+    captured (R8): the other's participants now belong to the kept contact, so its tags, DND and
+    access apply to them (a DND locks every group that had either contact, R10). The other contact
+    is soft-deleted and remembers whom it was merged into. Merging removes a contact: it needs the
+    role's edit and delete permissions, and both contacts must be ones the user may see (R11)."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "write")
+        require(s, user, "contact", "delete")
+        keep = access_contact(s, user, keep_id)
+        other = access_contact(s, user, other_id)
+        if keep.id == other.id:
+            raise ValidationError("Choose two different contacts: a contact cannot be merged into itself",
+                                  "other contact")
+        values = _merged_values(keep, other, _merge_choices(choices))
+        before = {k: getattr(keep, k) for k in values}
+        dnd = keep.dnd_sms or other.dnd_sms
+        now = utcnow()
+        other.deleted_at = other.updated_at = now
+        other.merged_into_id = keep.id
+        ref = other.ref if keep.ref is None else None
+        if ref is not None:
+            other.ref = None  # the CRM's id now names the kept contact (refs are unique per location)
+        s.add(other)
+        s.flush()
+        for key, value in values.items():
+            setattr(keep, key, value)
+        if ref is not None:
+            keep.ref = ref
+        keep.updated_at = now
+        s.add(keep)
+        moved = s.exec(select(Participant).where(Participant.contact_id == other.id)).all()
+        s.info[CONTACT_MERGE] = {other.id: keep.id}
+        try:
+            for p in moved:
+                p.contact_id = keep.id
+                # Which of the kept contact's numbers it is, when it holds it (else its tag says Updated).
+                p.which = ("primary" if p.e164 == keep.primary_phone
+                           else "secondary" if p.e164 == keep.secondary_phone else p.which)
+                s.add(p)
+            s.flush()
+        finally:
+            s.info.pop(CONTACT_MERGE, None)
+        locked = set_dnd(s, keep, True) if dnd else []
+        audit(s, user, "contact.merged", "contact", keep.id,
+              summary=f"{user.name} merged {other.name} into {keep.name}", merged_id=other.id,
+              merged_name=other.name, before=before, after=values, moved_participants=len(moved),
+              locked_groups=locked)
+        _changed(s, keep)
+        notify.publish(s, events.ContactChanged(other.location_id, other.id))
+        return keep.id

@@ -31,6 +31,7 @@ from sqlmodel import select
 
 from groupsms import db
 from groupsms.access import scopes
+from groupsms.domain.phones import format_display
 from groupsms.errors import GroupsmsError, ValidationError
 from groupsms.messaging import events, notify
 from groupsms.messaging.optout import set_dnd
@@ -46,7 +47,10 @@ from groupsms.services._base import (
 )
 from groupsms.services._duplicates import shared_number_warnings
 
-__all__ = ["ImportReport", "import_contacts_csv", "MAX_CSV_BYTES", "MAX_CSV_ROWS"]
+__all__ = [
+    "ImportPreview", "ImportReport", "PreviewRow", "import_contacts_csv", "preview_contacts_csv",
+    "MATCH_RULE", "MAX_CSV_BYTES", "MAX_CSV_ROWS",
+]
 
 MAX_CSV_BYTES = 1_000_000
 MAX_CSV_ROWS = 5000
@@ -208,10 +212,23 @@ def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str
     return tuple(lines)
 
 
-def _import_row(
-    s, user: User, row: list[str], positions, emails: dict[str, int], visible, dnd_turned_on: set[int]
-) -> tuple[str, Contact]:
-    """Validate one row completely, then write it: ('created' | 'updated' | 'unchanged', the contact)."""
+@dataclass
+class _RowPlan:
+    """What one valid row will do, worked out without writing anything."""
+
+    name: str
+    primary: str
+    secondary: str | None
+    dnd: bool | None
+    assignee: int | None
+    existing: Contact | None  # the contact it updates; None: a new contact
+    changes: dict[str, Any]
+    turn_dnd_on: bool
+
+
+def _plan_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> _RowPlan:
+    """Validate one row completely and match it (by primary phone, among the contacts the
+    importer may see): raises the row's error, writes nothing."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
     primary = clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)
     secondary = clean_phone(_cell(row, positions, "secondary_phone"), "secondary phone", required=False)
@@ -228,22 +245,32 @@ def _import_row(
     if existing is None:
         if email is None and not scopes.has_full_data_access(user):
             assignee = user.id  # assigned-only users create contacts assigned to themselves
-        contact = Contact(
-            location_id=user.location_id, name=name, primary_phone=primary, secondary_phone=secondary,
-            dnd_sms=bool(dnd), assigned_user_id=clean_assignee(s, user, assignee),
-        )
-        s.add(contact)
-        s.flush()
-        visible[primary] = contact
-        audit(s, user, "contact.created", "contact", contact.id, name=contact.name, source="csv import")
-        return "created", contact
+        return _RowPlan(name, primary, secondary, dnd, clean_assignee(s, user, assignee), None, {}, False)
     changes: dict[str, Any] = {"name": name}
     if secondary is not None:
         changes["secondary_phone"] = secondary
     if email is not None:
         changes["assigned_user_id"] = clean_assignee(s, user, assignee)
     changes = {k: v for k, v in changes.items() if getattr(existing, k) != v}
-    turn_dnd_on = bool(dnd) and not existing.dnd_sms
+    return _RowPlan(name, primary, secondary, dnd, None, existing, changes, bool(dnd) and not existing.dnd_sms)
+
+
+def _import_row(
+    s, user: User, row: list[str], positions, emails: dict[str, int], visible, dnd_turned_on: set[int]
+) -> tuple[str, Contact]:
+    """Validate one row completely, then write it: ('created' | 'updated' | 'unchanged', the contact)."""
+    plan = _plan_row(s, user, row, positions, emails, visible)
+    if plan.existing is None:
+        contact = Contact(
+            location_id=user.location_id, name=plan.name, primary_phone=plan.primary,
+            secondary_phone=plan.secondary, dnd_sms=bool(plan.dnd), assigned_user_id=plan.assignee,
+        )
+        s.add(contact)
+        s.flush()
+        visible[plan.primary] = contact
+        audit(s, user, "contact.created", "contact", contact.id, name=contact.name, source="csv import")
+        return "created", contact
+    existing, changes, turn_dnd_on = plan.existing, plan.changes, plan.turn_dnd_on
     if not changes and not turn_dnd_on:
         return "unchanged", existing
     for key, value in changes.items():
@@ -260,3 +287,112 @@ def _import_row(
     audit(s, user, "contact.updated", "contact", existing.id, fields=fields, source="csv import")
     s.flush()
     return "updated", existing
+
+
+# -- preview: what an import of this file would do, row by row, before anything is written --------
+
+MATCH_RULE = ("Rows are matched to existing contacts you can see by primary phone number "
+              "(a later row with the same number updates the contact an earlier row adds)")
+_FIELD_WORDS = {"name": "name", "secondary_phone": "secondary phone", "assigned_user_id": "assignment",
+                "dnd": "DND on"}
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    outcome: str  # "new" | "update" | "unchanged" | "skip"
+    text: str  # "Row 3: matched by primary phone (512) 555-0111 (Carla Client): updates name"
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    summary: str  # MATCH_RULE, then "12 update existing contacts, 30 are new, 2 skipped (row 4: …)"
+    new: int
+    update: int
+    unchanged: int
+    skipped: int
+    rows: tuple[PreviewRow, ...]  # at most MAX_PREVIEW_ROWS; `summary` counts them all
+    ignored_columns: tuple[str, ...] = ()
+
+
+MAX_PREVIEW_ROWS = 200
+
+
+def preview_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportPreview:
+    """What `import_contacts_csv` would do with this text, row by row, writing nothing: the same
+    checks and the same matching, so the preview and the import never disagree."""
+    with db.read() as s:
+        user = acting_user(s, actor)
+        require(s, user, "contact", "write")
+        positions, ignored, data = _read(csv_text)
+        emails = {
+            email: uid
+            for uid, email in s.exec(
+                select(User.id, func.lower(User.email)).where(User.location_id == user.location_id)
+            )
+        }
+        visible = {c.primary_phone: c for c in s.exec(scopes.contacts_for(user).order_by(Contact.id))}
+        added: dict[str, int] = {}  # primary phone → the row that adds that contact
+        rows: list[PreviewRow] = []
+        counts = {"new": 0, "update": 0, "unchanged": 0, "skip": 0}
+        reasons: list[str] = []
+        for offset, row in enumerate(data):
+            number = offset + 2
+            try:
+                plan = _plan_row(s, user, row, positions, emails, visible)
+            except GroupsmsError as exc:
+                message = _row_message(number, exc)
+                entry = PreviewRow(number, "skip", f"{message} (skipped)")
+                if len(reasons) < 3:
+                    reasons.append(message[:1].lower() + message[1:])
+            else:
+                entry = _preview_entry(number, plan, added)
+                # Later rows are matched as the import would match them: against this row's result.
+                visible[plan.primary] = _after(user, plan)
+                if plan.existing is None:
+                    added.setdefault(plan.primary, number)
+            counts[entry.outcome] += 1
+            if len(rows) < MAX_PREVIEW_ROWS:
+                rows.append(entry)
+        return ImportPreview(_summary(counts, reasons), counts["new"], counts["update"], counts["unchanged"],
+                             counts["skip"], tuple(rows), tuple(ignored))
+
+
+def _preview_entry(number: int, plan: _RowPlan, added: dict[str, int]) -> PreviewRow:
+    if plan.existing is None:
+        return PreviewRow(number, "new", f"Row {number}: new contact {plan.name}")
+    who = (f"the contact row {added[plan.primary]} adds" if plan.primary in added
+           else plan.existing.name)
+    matched = f"Row {number}: matched by primary phone {format_display(plan.primary)} ({who})"
+    fields = [_FIELD_WORDS.get(k, k) for k in sorted(plan.changes)] + (["DND on"] if plan.turn_dnd_on else [])
+    if not fields:
+        return PreviewRow(number, "unchanged", f"{matched}: already up to date")
+    return PreviewRow(number, "update", f"{matched}: updates {', '.join(fields)}")
+
+
+def _after(user: User, plan: _RowPlan) -> Contact:
+    """A detached copy of the contact as the row leaves it (the preview changes nothing stored)."""
+    base = plan.existing
+    values = {
+        "name": plan.name, "primary_phone": plan.primary, "secondary_phone": plan.secondary,
+        "dnd_sms": bool(plan.dnd), "assigned_user_id": plan.assignee,
+    } if base is None else {
+        "name": base.name, "primary_phone": base.primary_phone, "secondary_phone": base.secondary_phone,
+        "dnd_sms": base.dnd_sms or plan.turn_dnd_on, "assigned_user_id": base.assigned_user_id, **plan.changes,
+    }
+    return Contact(location_id=user.location_id, **values)
+
+
+def _summary(counts: dict[str, int], reasons: list[str]) -> str:
+    parts = [
+        f"{counts['update']} update{'s an existing contact' if counts['update'] == 1 else ' existing contacts'}",
+        f"{counts['new']} {'is' if counts['new'] == 1 else 'are'} new",
+    ]
+    if counts["unchanged"]:
+        parts.append(f"{counts['unchanged']} already up to date")
+    skipped = f"{counts['skip']} skipped"
+    if reasons:
+        more = counts["skip"] - len(reasons)
+        skipped += f" ({'; '.join(reasons)}{f'; and {more} more' if more > 0 else ''})"
+    parts.append(skipped)
+    return f"{MATCH_RULE}: {', '.join(parts)}."

@@ -122,6 +122,11 @@ MATRIX: dict[str, Row] = {
     "contacts.delete_contact": Row(
         lambda w, a, g, x=None: contacts.delete_contact(a, w.contacts["erin"]), full=Forbidden, assigned=Forbidden,
     ),
+    # Merging removes a contact: the role needs the delete permission (users lack it by default).
+    "contacts.merge_contacts": Row(
+        lambda w, a, g, x=None: contacts.merge_contacts(a, w.contacts["carla"], w.contacts["erin"]),
+        full=Forbidden, assigned=Forbidden,
+    ),
     "contacts.set_contact_dnd": acme_only(
         call=lambda w, a, g, x=None: contacts.set_contact_dnd(a, w.contacts["dan"], True)
     ),
@@ -179,6 +184,9 @@ MATRIX: dict[str, Row] = {
     "policy.set_role_permission": Row(
         lambda w, a, g, x=None: policy.set_role_permission(a, "user", "contact", "delete", True),
         full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "imports.preview_contacts_csv": everyone(
+        lambda w, a, g, x=None: imports.preview_contacts_csv(a, "name,primary_phone\nRae Renter,512-555-0141\n")
     ),
     "imports.import_contacts_csv": everyone(
         lambda w, a, g, x=None: imports.import_contacts_csv(a, "name,primary_phone\nRae Renter,512-555-0141\n")
