@@ -14,7 +14,9 @@ import reflex as rx
 
 from groupsms.components import forms
 from groupsms.services.groups import GroupSummary
-from groupsms.services.messages import RoutingItem
+
+# The "Needs routing" section lives in components/routing.py.
+from groupsms.components.routing import RoutingRow, routing_row, routing_section  # noqa: E402,F401
 
 
 @dataclasses.dataclass
@@ -38,17 +40,6 @@ class GroupRow:
 class GroupChoice:
     id: str
     title: str
-
-
-@dataclasses.dataclass
-class RoutingRow:
-    message_id: str
-    sender: str
-    number: str
-    body: str
-    when: str
-    when_full: str
-    candidates: list[GroupChoice]
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -105,19 +96,6 @@ def group_row(summary: GroupSummary, now: datetime) -> GroupRow:
         when=relative_time(summary.last_activity_at, now),
         when_full=full_time(summary.last_activity_at),
         unread=max(0, int(summary.unread_count or 0)),
-    )
-
-
-def routing_row(item: RoutingItem, now: datetime) -> RoutingRow:
-    return RoutingRow(
-        message_id=str(item.message_id),
-        sender=f"{item.from_name} · {item.from_display}" if item.from_name else item.from_display,
-        number=item.number_display,
-        body=item.body,
-        when=relative_time(item.received_at, now),
-        when_full=full_time(item.received_at),
-        candidates=[GroupChoice(str(g), title or f"Group {g}")
-                    for g, title in zip(item.candidate_group_ids, item.candidate_titles, strict=True)],
     )
 
 
@@ -197,40 +175,6 @@ def inbox_text(row: Any) -> tuple[rx.Component, rx.Component]:
     )
 
 
-def _routing_item(row: RoutingRow, s: Any) -> rx.Component:
-    select_id = "route-" + row.message_id
-    return rx.el.li(
-        rx.vstack(
-            *inbox_text(row),
-            rx.form(
-                rx.hstack(
-                    rx.el.input(type="hidden", name="message_id", value=row.message_id),
-                    rx.el.label("Group", html_for=select_id, class_name="conv-sr-only"),
-                    rx.el.select(
-                        rx.foreach(row.candidates, lambda c: rx.el.option(c.title, value=c.id)),
-                        id=select_id,
-                        name="group_id",
-                        aria_label="Group for the message from " + row.sender,
-                        class_name="conv-native-select",
-                    ),
-                    rx.button("Assign", type="submit", size="2"),
-                    spacing="2",
-                    align="center",
-                    width="100%",
-                    class_name="conv-routing-form",
-                ),
-                on_submit=s.assign,
-                reset_on_submit=False,
-                width="100%",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        class_name="conv-routing-item",
-        aria_label="Message from " + row.sender,
-    )
-
-
 def inbox_section(
     items: Any, *, title: str, icon: str, color: str, explanation: str, item: Any,
     error: Any, notice: Any, **style: Any,
@@ -271,15 +215,6 @@ def inbox_section(
             aria_label=title,
             **style,
         ),
-    )
-
-
-def routing_section(s: Any) -> rx.Component:
-    return inbox_section(
-        s.routing, title="Needs routing", icon="split", color="amber",
-        explanation="These replies came from someone who is in more than one group on the same number. "
-                    "Choose the group each one belongs to; it is then relayed to that group.",
-        item=lambda row: _routing_item(row, s), error=s.routing_error, notice=s.routing_notice,
     )
 
 

@@ -22,10 +22,9 @@ import reflex as rx
 from groupsms.components import conversation_list as view
 from groupsms.components.conversation_list import (
     GroupRow,
-    RoutingRow,
     group_row,
-    routing_row,
 )
+from groupsms.components.routing import RoutingRow, routing_row, routing_section
 from groupsms.components.create_group import create_group_dialog
 from groupsms.components.layout import app_shell
 from groupsms.components.other_texts import (
@@ -60,6 +59,12 @@ class ConversationsState(SessionState):
     load_error: str = ""
     routing_error: str = ""
     routing_notice: str = ""
+    # The routing the user asked for and the question the dialog shows (E2: nothing is routed
+    # before they confirm it); "" when no dialog is open.
+    routing_confirm_message: str = ""
+    routing_confirm_group: str = ""
+    routing_confirm_text: str = ""
+    routing_busy: bool = False
     # Replies on the user's numbers that only someone who sees all their groups may route: a count.
     routing_waiting: int = 0
     other_texts: list[OtherTextRow] = []
@@ -99,21 +104,64 @@ class ConversationsState(SessionState):
         await self._refresh(actor, routing=False)
         return None
 
+    def _routing_choice(self, message_id: Any, group_id: Any):
+        """(the item, the candidate) this tab shows for these ids, else (item or None, None)."""
+        item = next((r for r in self.routing if isinstance(message_id, str) and r.message_id == message_id), None)
+        choice = next((c for c in item.candidates if c.id == group_id), None) if item and isinstance(group_id, str) else None
+        return item, choice
+
     @rx.event
     @signed_in(error="routing_error")
-    async def assign(self, actor, form_data: Any):
-        """E2: put a needs-routing message into the group picked for it."""
+    async def ask_assign(self, actor, form_data: Any):
+        """E2 "Assign…" on a waiting reply: with a group chosen, the dialog asks to confirm, naming
+        who will get the reply. Nothing is routed yet."""
         if not isinstance(form_data, dict):
             return None
-        message_id, group_id = form_data.get("message_id"), form_data.get("group_id")
-        item = next((r for r in self.routing if isinstance(message_id, str) and r.message_id == message_id), None)
-        if item is None or not isinstance(group_id, str):
+        item, choice = self._routing_choice(form_data.get("message_id"), form_data.get("group_id"))
+        if item is None:
             return None
-        choice = next((c for c in item.candidates if c.id == group_id), None)
         if choice is None:
-            self.routing_error = "Choose one of the groups offered for this message."
+            self._assign(routing_notice="", routing_error=f"Choose the group the message from {item.sender} belongs to.")
             return None
-        done = await self._attempt(messages.assign_inbound, actor, int(message_id), int(group_id))
+        self._assign(routing_error="", routing_notice="", routing_confirm_message=item.message_id,
+                     routing_confirm_group=choice.id, routing_confirm_text=choice.question)
+        return None
+
+    @rx.event
+    @signed_in(error="routing_error")
+    async def cancel_assign(self, actor):
+        """The dialog's "Cancel": nothing is routed."""
+        self._reset_fields("routing_confirm_message", "routing_confirm_group", "routing_confirm_text",
+                           "routing_error")
+        return None
+
+    @rx.event
+    @signed_in(error="routing_error")
+    async def close_assign(self, actor, open_: Any = False):
+        """The dialog closed another way (Escape): as "Cancel"."""
+        if open_ is not True:
+            self._reset_fields("routing_confirm_message", "routing_confirm_group", "routing_confirm_text",
+                               "routing_error")
+        return None
+
+    @rx.event
+    @signed_in(error="routing_error", busy="routing_busy")
+    async def assign(self, actor):
+        """E2: the dialog's "Relay reply": the confirmed message goes into the confirmed group. If
+        what the dialog said no longer holds (the list changed meanwhile), it asks again instead."""
+        item, choice = self._routing_choice(self.routing_confirm_message, self.routing_confirm_group)
+        if item is None or choice is None:
+            asked = self.routing_confirm_message != ""
+            self._reset_fields("routing_confirm_message", "routing_confirm_group", "routing_confirm_text")
+            if asked:
+                self.routing_error = "This reply is no longer waiting for a group."
+            return None
+        if choice.question != self.routing_confirm_text:
+            self._assign(routing_confirm_text=choice.question,
+                         routing_error="The group changed since you chose it: check who gets the reply.")
+            return None
+        done = await self._attempt(messages.assign_inbound, actor, int(item.message_id), int(choice.id))
+        self._reset_fields("routing_confirm_message", "routing_confirm_group", "routing_confirm_text")
         self._assign(routing_error=done.error,
                      routing_notice=f"Message from {item.sender} moved to {choice.title}." if done.ok else "")
         await self._refresh(actor)
@@ -179,7 +227,7 @@ class ConversationsState(SessionState):
             self._assign(routing=[], routing_error=found.error)
             return
         items, waiting = found.value
-        self._assign(routing=[routing_row(i, now) for i in items if i.candidate_group_ids],
+        self._assign(routing=[routing_row(i, actor.clock, now) for i in items if i.candidate_group_ids],
                      routing_waiting=waiting)
 
     async def _link_live(self, actor: Any) -> None:
@@ -233,7 +281,7 @@ def conversations_page() -> rx.Component:
     return app_shell(
         rx.cond(
             S.loaded,
-            rx.vstack(view.header(S, CreateGroupState), view.routing_section(S), routing_waiting_note(S),
+            rx.vstack(view.header(S, CreateGroupState), routing_section(S), routing_waiting_note(S),
                       other_texts_section(S), view.group_list(S), spacing="4", width="100%"),
             view.loading(),
         ),
