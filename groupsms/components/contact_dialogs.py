@@ -147,13 +147,16 @@ def contact_editor(s: Any) -> rx.Component:
         s.close_editor,
         rx.form(
             rx.vstack(
-                forms.text_field("Name", "contact-name", "name", default_value=s.editor_name, required=True,
-                                 max_length=MAX_NAME, auto_complete="off"),
+                # No `required`: the browser's own bubble would stop the form before the service
+                # names every missing field under it.
+                forms.text_field("Name", "contact-name", "name", default_value=s.editor_name,
+                                 max_length=MAX_NAME, auto_complete="off", error=s.name_error),
                 forms.text_field("Primary phone", "contact-primary", "primary_phone", type="tel",
-                                 default_value=s.editor_primary, required=True, max_length=MAX_PHONE),
+                                 default_value=s.editor_primary, max_length=MAX_PHONE, error=s.primary_error,
+                                 hint="The number texts go to"),
                 forms.text_field("Secondary phone", "contact-secondary", "secondary_phone", type="tel",
                                  default_value=s.editor_secondary, max_length=MAX_PHONE,
-                                 hint="Optional"),
+                                 hint="Optional", error=s.secondary_error),
                 forms.field(
                     "Assigned to", "contact-assigned",
                     forms.native_select(
@@ -161,8 +164,11 @@ def contact_editor(s: Any) -> rx.Component:
                         [forms.option("Unassigned", ""),
                          rx.foreach(s.assignees, lambda u: forms.option(u.name, u.id))],
                         default_value=s.editor_assigned,
+                        aria_invalid=rx.cond(s.assigned_error != "", "true", "false"),
+                        aria_describedby=rx.cond(s.assigned_error != "", "contact-assigned-error", ""),
                     ),
                 ),
+                forms.field_error("contact-assigned", s.assigned_error),
                 rx.cond(
                     s.editor_id == 0,
                     # Wrapped by its label (no id: the form must not submit it; the state holds it).
@@ -223,7 +229,8 @@ def import_dialog(s: Any) -> rx.Component:
     return forms.dialog(
         "Import contacts from CSV",
         "Paste the file's text. Columns: name, primary_phone, secondary_phone, dnd, assigned_to (an "
-        "email). A row whose primary phone matches a contact updates it; rows with errors are skipped.",
+        "email). " + imports.MATCH_RULE + "; rows with errors are skipped. Preview shows what each row "
+        "will do before anything is saved.",
         s.import_open,
         s.close_import,
         rx.form(
@@ -235,6 +242,16 @@ def import_dialog(s: Any) -> rx.Component:
                     hint="At most 1 MB or 5000 rows. Empty cells leave existing values unchanged.",
                 ),
                 forms.error_notice(s.import_error),
+                rx.cond(
+                    s.preview_summary != "",
+                    rx.vstack(
+                        rx.callout(s.preview_summary, icon="list_checks", color_scheme="blue", role="status",
+                                   width="100%", aria_label="Import preview"),
+                        rx.el.ul(rx.foreach(s.preview_rows, lambda r: rx.el.li(r)), aria_label="Preview rows",
+                                 class_name="import-errors"),
+                        spacing="2", width="100%",
+                    ),
+                ),
                 rx.cond(
                     s.import_summary != "",
                     rx.callout(s.import_summary, icon="info",
@@ -250,6 +267,9 @@ def import_dialog(s: Any) -> rx.Component:
                 rx.hstack(
                     rx.button("Close", type="button", variant="soft", color_scheme="gray",
                               on_click=s.close_import(False)),
+                    rx.button(rx.icon("list_checks", size=14), "Preview", type="button", variant="soft",
+                              on_click=rx.call_script("document.getElementById('import-csv').value",
+                                                      callback=s.preview_csv)),
                     rx.button(rx.icon("upload", size=14), "Import", type="submit"),
                     justify="end", spacing="3", width="100%",
                 ),

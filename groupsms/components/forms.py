@@ -70,10 +70,35 @@ def field(label: str, control_id: str, control: rx.Component, hint: str | None =
     return rx.vstack(*parts, spacing="1", width="100%")
 
 
-def text_field(label: str, control_id: str, name: str, hint: str | None = None, **props: Any) -> rx.Component:
-    if hint:
-        props.setdefault("aria_describedby", f"{control_id}-hint")
-    return field(label, control_id, rx.input(id=control_id, name=name, width="100%", **props), hint)
+def text_field(label: str, control_id: str, name: str, hint: str | None = None, *, error: Any = None,
+               **props: Any) -> rx.Component:
+    """A labelled input. `error` (a Var, "" when fine) shows under the input, marks it invalid and
+    is read with it (aria-describedby), so a form error is never only in a banner."""
+    if error is None:
+        if hint:
+            props.setdefault("aria_describedby", f"{control_id}-hint")
+        return field(label, control_id, rx.input(id=control_id, name=name, width="100%", **props), hint)
+    hint_id = f" {control_id}-hint" if hint else ""
+    props.setdefault("aria_describedby", rx.cond(error != "", f"{control_id}-error{hint_id}", hint_id.strip()))
+    control = rx.input(id=control_id, name=name, width="100%", aria_invalid=rx.cond(error != "", "true", "false"),
+                       color_scheme=rx.cond(error != "", "red", "gray"), **props)
+    return rx.vstack(field(label, control_id, control, hint), field_error(control_id, error),
+                     spacing="1", width="100%")
+
+
+def field_error(control_id: str, error: Any) -> rx.Component:
+    """The error of one field, under it (the field's aria-describedby names `<id>-error`)."""
+    return rx.cond(
+        error != "",
+        rx.text(rx.icon("circle_alert", size=14), error, id=f"{control_id}-error", size="1", color_scheme="red",
+                class_name="field-error", display="flex", align_items="center", gap="0.25rem"),
+    )
+
+
+def focus_js(control_id: str) -> str:
+    """Script that moves focus to a control once the browser has drawn the state that shows it."""
+    return (f"requestAnimationFrame(() => requestAnimationFrame(() => "
+            f"document.getElementById({control_id!r})?.focus()))")
 
 
 def native_select(control_id: str, name: str, options: Any, **props: Any) -> rx.Component:

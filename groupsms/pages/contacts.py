@@ -23,15 +23,31 @@ from groupsms.components.contact_dialogs import (
     import_summary_text,
     shared_number_warnings,
 )
+from groupsms.components.contact_merge import DuplicateHint, MergeField, duplicate_hints, merge_dialog
 from groupsms.components.forms import form_text
+from groupsms.errors import ValidationError
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
 from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import contacts, imports, users
+from groupsms.services._duplicates import possible_duplicates
 
 _MAX_SEARCH = 100
+# The service's field names → this page's error field and input id, in the form's order.
+_FIELD_ERRORS = {"name": "name_error", "primary phone": "primary_error", "secondary phone": "secondary_error",
+                 "assigned user": "assigned_error"}
+_FIELD_IDS = {"name": "contact-name", "primary phone": "contact-primary", "secondary phone": "contact-secondary",
+              "assigned user": "contact-assigned"}
 _PAGE_SIZE = 500  # the most the contacts service lists at once; searching narrows it down
 _MAX_CSV_CHARS = imports.MAX_CSV_BYTES  # the service measures bytes; this only stops absurd payloads
+
+
+def _under_field(field: str, message: str) -> str:
+    """"Primary phone: enter a phone number" reads "Enter a phone number" under Primary phone."""
+    prefix = f"{field}: "
+    if message.lower().startswith(prefix.lower()):
+        message = message[len(prefix):]
+    return message[:1].upper() + message[1:]
 
 
 class ContactsState(SessionState):
@@ -54,6 +70,11 @@ class ContactsState(SessionState):
     editor_assigned: str = ""
     editor_dnd: bool = False
     editor_error: str = ""
+    # Each field's own error, shown under it ("" when fine).
+    name_error: str = ""
+    primary_error: str = ""
+    secondary_error: str = ""
+    assigned_error: str = ""
 
     # Confirmations: delete, and turning DND on (it locks groups). The texts stay while it closes.
     confirm_open: bool = False
@@ -61,12 +82,22 @@ class ContactsState(SessionState):
     confirm_id: int = 0
     confirm_name: str = ""
 
+    # Merging a duplicate into the contact to keep (ids as the selects hold them: strings).
+    merge_open: bool = False
+    merge_keep: str = ""
+    merge_other: str = ""
+    merge_fields: list[MergeField] = []
+    merge_error: str = ""
+    duplicates: list[DuplicateHint] = []
+
     # CSV import.
     import_open: bool = False
     import_error: str = ""
     import_summary: str = ""
     import_errors: list[str] = []
     import_warnings: list[str] = []
+    preview_summary: str = ""
+    preview_rows: list[str] = []
 
     @rx.event
     @signed_in(shell=True)
@@ -87,9 +118,10 @@ class ContactsState(SessionState):
         if found.ok:
             names = {int(u.id): u.name for u in self.assignees}
             self.rows = [contact_row(c, names) for c in found.value]
+            self.duplicates = [DuplicateHint(a, b, why) for a, b, why in possible_duplicates(found.value)]
             self.load_error = ""
         else:
-            self.rows, self.load_error = [], found.error
+            self.rows, self.load_error, self.duplicates = [], found.error, []
         self.loaded = True
         return None
 
@@ -123,6 +155,7 @@ class ContactsState(SessionState):
             assigned = self.assignees[0].id  # assigned-only users: themselves
         self.editor_assigned, self.editor_dnd = assigned, dnd
         self.editor_error, self.error, self.notice = "", "", ""
+        self._reset_fields(*_FIELD_ERRORS.values())
         self.warnings = []
         self.editor_open = True
 
@@ -157,21 +190,41 @@ class ContactsState(SessionState):
         self.editor_name, self.editor_primary, self.editor_secondary = name, primary, secondary
         self.editor_assigned = assigned
         assignee = int(assigned) if assigned else None
+        self._reset_fields("editor_error", *_FIELD_ERRORS.values())
         if self.editor_id:
-            await self._call(
+            done = await self._attempt(
                 contacts.update_contact, actor, self.editor_id, name=name, primary_phone=primary,
                 secondary_phone=secondary or None, assigned_user_id=assignee,
             )
             saved = self.editor_id
         else:
-            saved = await self._call(
+            done = await self._attempt(
                 contacts.create_contact, actor, name, primary, secondary or None, self.editor_dnd, assignee,
             )
+            saved = done.value
+        if not done.ok:
+            return self._show_refusal(done)
         self.editor_open = False
         self.notice = f"{' '.join(name.split())} saved"
         found = await self._attempt(contacts.duplicate_number_warnings, actor, saved)
         self.warnings = list(found.value) if found.ok else []
         return await self._refresh(actor)
+
+    def _show_refusal(self, done):
+        """A refused save: each wrong field's error under it, focus on the first; the banner only
+        names them (or says what is wrong with the whole form)."""
+        marked = []
+        for field, message in (done.exc.fields if isinstance(done.exc, ValidationError) else {}).items():
+            var = _FIELD_ERRORS.get(field)
+            if var and not getattr(self, var):
+                setattr(self, var, _under_field(field, message))
+                marked.append(field)
+        if not marked:
+            self.editor_error = done.error
+            return None
+        order = [f for f in _FIELD_ERRORS if f in marked]
+        self.editor_error = "Check " + " and ".join(f.capitalize() for f in order) + " below."
+        return rx.call_script(forms.focus_js(_FIELD_IDS[order[0]]))
 
     # -- delete and DND -------------------------------------------------------------------------
 
@@ -234,12 +287,80 @@ class ContactsState(SessionState):
                 self.notice += f" {row.opted_out}: only a START texted from that number lifts it."
         return await self._refresh(actor)
 
+    # -- merge ------------------------------------------------------------------------------------
+
+    @rx.event
+    @signed_in
+    async def open_merge(self, actor, keep_id=None, other_id=None):
+        self._reset_fields("error", "notice", "warnings", "merge_error")
+        keep, other = forms.browser_id(keep_id), forms.browser_id(other_id)
+        self.merge_keep = str(keep) if keep else ""
+        self.merge_other = str(other) if other else ""
+        self._merge_choices()
+        self.merge_open = True
+
+    @rx.event
+    @signed_in
+    async def set_merge_keep(self, actor, value):
+        if isinstance(value, str) and len(value) <= 12:
+            self.merge_keep = value
+            self._merge_choices()
+
+    @rx.event
+    @signed_in
+    async def set_merge_other(self, actor, value):
+        if isinstance(value, str) and len(value) <= 12:
+            self.merge_other = value
+            self._merge_choices()
+
+    def _merge_choices(self) -> None:
+        """Once both contacts are chosen: one choice per field, showing both values."""
+        rows = {str(r.id): r for r in self.rows}
+        keep, other = rows.get(self.merge_keep), rows.get(self.merge_other)
+        if keep is None or other is None or keep.id == other.id:
+            self.merge_fields = []
+            return
+        self.merge_fields = [
+            MergeField("name", "Name", keep.name, other.name),
+            MergeField("primary_phone", "Primary phone", keep.primary, other.primary),
+            MergeField("secondary_phone", "Secondary phone", keep.secondary, other.secondary),
+        ]
+
+    @rx.event
+    @signed_in
+    async def close_merge(self, actor, is_open=False):
+        self._close_dialog("merge_open", is_open)
+
+    @rx.event
+    @signed_in(error="merge_error")
+    async def merge(self, actor, form_data):
+        keep = forms.browser_id(form_text(form_data, "keep", 12))
+        other = forms.browser_id(form_text(form_data, "other", 12))
+        if not keep or not other:
+            self.merge_error = "Choose the contact to keep and the duplicate to remove."
+            return None
+        choices = {}
+        for field in contacts.MERGE_FIELDS:
+            choice = form_text(form_data, "choice_" + field, 8) or "auto"
+            if choice not in ("auto", "keep", "other"):
+                self.merge_error = "Choose keep or duplicate for each field."
+                return None
+            if choice != "auto":
+                choices[field] = choice
+        names = {r.id: r.name for r in self.rows}
+        await self._call(contacts.merge_contacts, actor, keep, other, choices)
+        self._assign(merge_open=False, merge_error="")
+        self.notice = (f"{names.get(other, 'The duplicate')} merged into {names.get(keep, 'the kept contact')}. "
+                       "Its groups keep the names and numbers they captured.")
+        return await self._refresh(actor)
+
     # -- CSV import -------------------------------------------------------------------------------
 
     @rx.event
     @signed_in
     async def open_import(self, actor):
-        self._reset_fields("import_error", "import_summary", "import_errors", "import_warnings")
+        self._reset_fields("import_error", "import_summary", "import_errors", "import_warnings",
+                           "preview_summary", "preview_rows")
         self.import_open = True
         return None
 
@@ -252,7 +373,7 @@ class ContactsState(SessionState):
     @signed_in(error="import_error")
     async def import_csv(self, actor, form_data):
         text = form_text(form_data, "csv", _MAX_CSV_CHARS)
-        self._reset_fields("import_summary", "import_errors", "import_warnings")
+        self._reset_fields("import_summary", "import_errors", "import_warnings", "preview_summary", "preview_rows")
         if text is None:
             self.import_error = "The CSV is too large: import at most 1 MB at a time."
             return None
@@ -260,11 +381,29 @@ class ContactsState(SessionState):
             self.import_error = "Paste the CSV first (a header row, then one row per contact)."
             return None
         report = await self._call(imports.import_contacts_csv, actor, text)
-        self.import_error = ""
+        self._reset_fields("import_error", "preview_summary", "preview_rows")
         self.import_summary = import_summary_text(report)
         self.import_errors = list(report.errors)
         self.import_warnings = list(report.warnings)
         return await self._refresh(actor)
+
+
+    @rx.event
+    @signed_in(error="import_error")
+    async def preview_csv(self, actor, text):
+        """What importing the pasted text would do, row by row; nothing is written."""
+        self._reset_fields("import_error", "import_summary", "import_errors", "import_warnings",
+                           "preview_summary", "preview_rows")
+        if not isinstance(text, str) or len(text) > _MAX_CSV_CHARS:
+            self.import_error = "The CSV is too large: import at most 1 MB at a time."
+            return None
+        if not text.strip():
+            self.import_error = "Paste the CSV first (a header row, then one row per contact)."
+            return None
+        preview = await self._call(imports.preview_contacts_csv, actor, text)
+        self.preview_summary = preview.summary
+        self.preview_rows = [r.text for r in preview.rows]
+        return None
 
 
 # -- view (the row and the dialogs: components/contact_dialogs.py) -------------------------------
@@ -298,6 +437,7 @@ def page() -> rx.Component:
                 "Contacts",
                 "The people you text. DND contacts can't join groups, and turning DND on locks their groups.",
                 rx.button(rx.icon("file-up", size=16), "Import CSV", variant="soft", on_click=s.open_import),
+                rx.button(rx.icon("merge", size=16), "Merge duplicates", variant="soft", on_click=s.open_merge),
                 rx.button(rx.icon("plus", size=16), "New contact", on_click=s.open_new),
             ),
             forms.field(
@@ -310,6 +450,7 @@ def page() -> rx.Component:
             shared_number_warnings(s.warnings, "Shared number"),
             forms.error_notice(s.error),
             forms.error_notice(s.load_error),
+            duplicate_hints(s),
             rx.cond(s.loaded, _list(), forms.loading("contacts")),
             spacing="4",
             width="100%",
@@ -317,6 +458,7 @@ def page() -> rx.Component:
         contact_editor(s),
         confirm_dialog(s),
         import_dialog(s),
+        merge_dialog(s),
     )
 
 

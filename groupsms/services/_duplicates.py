@@ -9,6 +9,7 @@ exists, which the user needs to know and which reveals nothing else about it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -49,3 +50,34 @@ def shared_number_warnings(s: Session, user: User, saved: Iterable[Contact]) -> 
                 "replies from it may need routing by hand."
             )
     return out
+
+
+def _normalised_name(name: str) -> str:
+    """"  carla  MENDES " and "Carla Mendes" are one name; so is "Mendes, Carla"."""
+    words = name.replace(",", " ").replace(".", " ").lower().split()
+    return " ".join(sorted(words))
+
+
+def possible_duplicates(views, limit: int = 20) -> list[tuple[int, int, str]]:
+    """Pairs of listed contacts that look like one person: (older id, newer id, why), for the
+    contacts page's "Possible duplicates" hint. Pure: it looks only at the contacts the user was
+    shown (ContactView-like objects with id, name, primary/secondary phone and display)."""
+    alive = sorted((v for v in views if not v.deleted), key=lambda v: v.id)
+    seen: dict[tuple[str, str], Any] = {}
+    pairs: dict[tuple[int, int], str] = {}
+    for v in alive:
+        keys = [("number", n) for n in (v.primary_phone, v.secondary_phone) if n]
+        if _normalised_name(v.name):
+            keys.append(("name", _normalised_name(v.name)))
+        for key in keys:
+            first = seen.setdefault(key, v)
+            if first.id == v.id or (first.id, v.id) in pairs:
+                continue
+            if key[0] == "number":
+                why = f"{first.name} and {v.name} share {format_display(key[1])}"
+            else:
+                why = f"{first.name} and {v.name} have the same name"
+            pairs[(first.id, v.id)] = why
+            if len(pairs) >= limit:
+                return [(a, b, w) for (a, b), w in pairs.items()]
+    return [(a, b, w) for (a, b), w in pairs.items()]
