@@ -28,7 +28,7 @@ def send_block_reason(
     if locked:
         return f"This group is locked: {locked}"
     if not policy.ENFORCER.allowed(s, user.role, user.location_id, "message", "send"):
-        return "Your role may not send messages"
+        return "Your role can't send — ask an admin"
     if number is _UNKNOWN:
         number = usable_number(s, user, group.business_number_id)
     if number is None:

@@ -255,6 +255,7 @@ def conversation(s: Any) -> rx.Component:
                     on_submit=s.send, on_draft=s.draft_changed, counter=s.counter, problem=s.draft_problem,
                     can_send=s.can_send, block_reason=s.send_block_reason, sending=s.sending,
                     send_error=s.send_error, compose_key=s.compose_key, show_block=s.locked_reason == "",
+                    cost=s.cost,
                 ),
                 class_name="chat-main",
             ),

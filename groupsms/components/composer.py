@@ -114,6 +114,19 @@ def counter_text(text: str) -> tuple[str, str]:
 EMPTY_COUNTER = counter_text("")[0]
 
 
+def cost_text(text: str, recipients: int) -> str:
+    """What sending this text costs: "4 segments × 9 people ≈ 36 SMS" ("" for an empty box).
+
+    `recipients` is the group view's count of people a send reaches (opted-out and DND numbers
+    left out, as the send counts them); the segments are what each of them gets (`counter_text`)."""
+    if not text.strip() or len(text) > MAX_DRAFT or recipients <= 0:
+        return ""
+    segments = count_segments(smart_encode(text)).segments
+    parts = f"{segments} segment" + ("" if segments == 1 else "s")
+    people = f"{recipients} " + ("person" if recipients == 1 else "people")
+    return f"{parts} × {people} ≈ {segments * recipients} SMS"
+
+
 
 def composer(
     *,
@@ -127,8 +140,11 @@ def composer(
     send_error: Any,
     compose_key: Any = "",
     show_block: Any = True,
+    cost: Any = "",
 ) -> rx.Component:
-    """E5: Enter sends, Shift+Enter is a new line; characters, segments and encoding as you type."""
+    """E5: Enter sends, Shift+Enter is a new line; characters, segments and encoding as you type,
+    and what the message costs (segments × people). When the user may not send (R13, a role
+    without "Send messages", a lock) the box is disabled and says why."""
     return rx.form(
         rx.cond(
             ~can_send,
@@ -145,7 +161,8 @@ def composer(
                 name="message",
                 placeholder=rx.cond(can_send, "Type a message to the group…", "Sending is not available"),
                 aria_label="Message",
-                aria_describedby=rx.cond(can_send, "composer-counter", "composer-blocked"),
+                aria_describedby=rx.cond(can_send, "composer-counter composer-cost", "composer-blocked"),
+                aria_disabled=rx.cond(can_send, "false", "true"),
                 disabled=~can_send,
                 on_change=on_draft.debounce(150),
                 on_mount=rx.call_script(ENTER_TO_SEND_JS),
@@ -159,6 +176,7 @@ def composer(
                 "Send",
                 type="submit",
                 size="3",
+                aria_describedby=rx.cond(can_send, "", "composer-blocked"),
                 disabled=~can_send | sending | (problem != ""),
                 class_name="send-button",
             ),
@@ -172,11 +190,14 @@ def composer(
                 color_scheme=rx.cond(problem != "", "red", "gray"),
                 aria_live="polite",
             ),
+            rx.text(cost, id="composer-cost", size="1", color_scheme="gray", aria_live="polite",
+                    class_name="composer-cost"),
             rx.spacer(),
             rx.text("Enter to send · Shift+Enter for a new line", size="1", color_scheme="gray",
                     class_name="composer-hint"),
             width="100%",
             align="center",
+            wrap="wrap",
         )),
         rx.cond(problem != "", rx.text(problem, size="1", color_scheme="red", role="alert")),
         rx.cond(send_error != "", rx.text(send_error, size="1", color_scheme="red", role="alert")),

@@ -79,6 +79,8 @@ class GroupChatState(SessionState):
     # the composer
     counter: str = composer.EMPTY_COUNTER
     draft_problem: str = ""
+    recipients: int = 0  # who a send reaches now (from the group view): the composer's cost line
+    cost: str = ""  # "4 segments × 9 people ≈ 36 SMS"
     sending: bool = False
     send_error: str = ""
     # This compose's single-use key: the form sends it with the text, the service sends once per
@@ -111,6 +113,7 @@ class GroupChatState(SessionState):
             regroup_links=chat_panels.regroup_links(detail),
             can_send=bool(detail.can_send),
             send_block_reason=detail.send_block_reason or "",
+            recipients=detail.recipients,
         )
 
     def _show_latest(self, latest: list[MessageView], *, replace: bool) -> bool:
@@ -266,7 +269,7 @@ class GroupChatState(SessionState):
         database), so its session check may be a cached answer of the last few seconds."""
         text = value if isinstance(value, str) else ""
         counter, problem = composer.counter_text(text)
-        self._assign(counter=counter, draft_problem=problem)
+        self._assign(counter=counter, draft_problem=problem, cost=composer.cost_text(text, self.recipients))
         if self.send_error and text:
             self.send_error = ""
 
@@ -296,7 +299,7 @@ class GroupChatState(SessionState):
             yield text
             return
         self.send_error = ""
-        self.counter, self.draft_problem = composer.EMPTY_COUNTER, ""
+        self.counter, self.draft_problem, self.cost = composer.EMPTY_COUNTER, "", ""
         yield
         # Not sent (or, unexpected, unknown: the key stays, a resend is safe): the text goes back.
         sent = await self._attempt(messages.send_message, actor, self.chat_id, text, key)
@@ -306,6 +309,7 @@ class GroupChatState(SessionState):
         if not sent.ok:
             self.send_error = sent.error
             self.counter, self.draft_problem = composer.counter_text(text)
+            self.cost = composer.cost_text(text, self.recipients)
             yield text
             return
         if key == self.compose_key:

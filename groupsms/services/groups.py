@@ -38,6 +38,7 @@ from groupsms.models import (
     User,
     utcnow,
 )
+from groupsms.services.messages import _reachable
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -128,6 +129,9 @@ class GroupDetail:
     locked_reason: str | None
     can_send: bool
     send_block_reason: str | None
+    # Who a message sent now reaches (R4, E1): the participants less numbers that opted out or
+    # that a contact with DND holds, as `send_message` counts them; 0 when the actor may not send.
+    recipients: int = 0
 
 
 # -- the facts about a contact's numbers that decide whether they may join a group (R3, E1) -------
@@ -438,6 +442,7 @@ def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
             group.id, rules.group_title([p.name for p in participants]), number.id, number.label,
             format_display(number.e164), creator.name if creator else "",
             group.created_at, tuple(participants), locked, block is None, block,
+            recipients=_reachable(s, group.location_id, [p for p, _ in rows]) if block is None else 0,
         )
 
 

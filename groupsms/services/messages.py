@@ -215,6 +215,13 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         return message.id
 
 
+def _reachable(s: Session, location_id: int, participants: list[Participant]) -> int:
+    """How many of these participants a message sent now reaches: the count `send_message`
+    queues (E1, one statement). The composer shows it as the cost of a message."""
+    not_to_text = numbers_not_to_text(s, location_id, [p.e164 for p in participants])
+    return sum(1 for p in participants if p.e164 not in not_to_text)
+
+
 def _views(s: Session, group: Group, messages: list[Message]) -> list[MessageView]:
     participants = relay.participants_of(s, group.id)
     labels = short_labels({p.id: p.name for p in participants})

@@ -115,3 +115,15 @@ def test_r9_participants_still_cannot_be_moved_outside_a_merge(world, group4):
         participant.contact_id = world.contacts["hal"]
         s.add(participant)
         s.flush()
+
+
+def test_e9_possible_duplicates_share_a_number_or_a_normalised_name(world):
+    from groupsms.services._duplicates import possible_duplicates
+
+    same_number = _duplicate(world, name="Dan B.", primary="+15125550152", secondary="+15125550112")
+    same_name = _duplicate(world, name="buyer,  DAN", primary="+15125550153")
+    hints = possible_duplicates(contacts.list_contacts(world.actors["ada"]))
+    dan = world.contacts["dan"]
+    assert (dan, same_number, "Dan Buyer and Dan B. share (512) 555-0112") in hints
+    assert (dan, same_name, "Dan Buyer and buyer, DAN have the same name") in hints
+    assert all(dan != a or b in (same_number, same_name) for a, b, _ in hints)
