@@ -16,6 +16,7 @@ from groupsms.services import (
     inbox,
     inbound_events,
     integrations,
+    location_settings,
     messages,
     numbers,
     phones,
@@ -31,5 +32,5 @@ SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy,
 
 __all__ = [
     "Actor", "SERVICE_MODULES", "api_tokens", "audit", "contacts", "groups", "imports", "inbox", "inbound_events", "integrations",
-    "messages", "numbers", "phones", "policy", "sessions", "users", "webhook_subscriptions",
+    "location_settings", "messages", "numbers", "phones", "policy", "sessions", "users", "webhook_subscriptions",
 ]

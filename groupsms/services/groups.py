@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +12,7 @@ from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
 from groupsms import db
-from groupsms.access import scopes
+from groupsms.access import policy, scopes
 from groupsms.access.fetch import (
     access_contact,
     access_group,
@@ -21,16 +23,19 @@ from groupsms.access.fetch import (
 from groupsms.access.search import contact_search_clause, group_search_clause, list_filter_clause, message_text_clause
 from groupsms.access.sending import send_block_reason
 from groupsms.domain import groups as rules
+from groupsms.domain import intro as intros
 from groupsms.domain.phones import format_display, is_us_ca
 from groupsms.domain.search import LIST_FILTERS, filter_participants, text_terms
 from groupsms.errors import DuplicateGroup, FieldError, NotFound, ValidationError
 from groupsms.messaging import events, notify
 from groupsms.messaging.optout import active_group_clause, active_opt_outs, lock_of, opted_out_notes
 from groupsms.models import (
+    AuditEvent,
     BusinessNumber,
     Contact,
     Group,
     GroupRead,
+    Location,
     Message,
     OptOut,
     Participant,
@@ -38,7 +43,6 @@ from groupsms.models import (
     User,
     utcnow,
 )
-from groupsms.services.messages import _reachable
 from groupsms.services._base import (
     Actor,
     acting_user,
@@ -46,9 +50,11 @@ from groupsms.services._base import (
     clean_bool,
     clean_limit,
     clean_query,
+    clean_text,
     participant_names,
     require,
 )
+from groupsms.services.messages import _queue_to_participants, _reachable
 
 __all__ = [
     "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
@@ -79,11 +85,23 @@ class PickerOption:
 
 
 @dataclass(frozen=True)
+@dataclass(frozen=True)
+class PickerPage:
+    """What the picker shows: the numbers of the first `shown` contacts of `total` that match."""
+
+    options: tuple[PickerOption, ...]
+    shown: int  # contacts listed
+    total: int  # contacts the actor may see that match the search
+
+
 class GroupPreview:
     problems: tuple[FieldError, ...]
-    overlaps: tuple[str, ...]  # E2: "(512) 555-0111 is already in 2 active groups on this number"
+    # E2, naming the person: "Carla Client's number (512) 555-0111 is already in 2 active groups on this number…"
+    overlaps: tuple[str, ...]
     duplicate_group_id: int | None  # E11
 
+    intro_text: str = ""  # the intro these participants would get, in the location's wording
+    intro_note: str = ""  # what it costs each: "1 SMS segment"
 
 @dataclass(frozen=True)
 class GroupSummary:
@@ -117,9 +135,25 @@ class ParticipantView:
 
 
 @dataclass(frozen=True)
+@dataclass(frozen=True)
+class LockCause:
+    """One thing that locked the group (R10), as it happened: a participant's number texted an
+    opt-out keyword (E1), or staff turned on Do not disturb for a participant's contact."""
+
+    contact_id: int
+    name: str  # the participant's name as the group shows it
+    kind: str  # "opt_out" | "dnd"
+    at: datetime | None  # when it opted out, or DND was turned on (None: not recorded)
+    keyword: str = ""  # opt_out: what the number texted ("STOP")
+    via: str = "text"  # opt_out: how it opted out
+    by: str = ""  # dnd: who turned it on ("" when no audit event says)
+    ended_at: datetime | None = None  # it opted back in (START), or DND was turned off
+    still: bool = True  # still opted out / DND still on
+
+
 class GroupDetail:
     id: int
-    title: str
+    title: str  # the group's name, else its participants' names
     number_id: int
     number_label: str
     number_display: str
@@ -130,6 +164,13 @@ class GroupDetail:
     can_send: bool
     send_block_reason: str | None
     # Who a message sent now reaches (R4, E1): the participants less numbers that opted out or
+    name: str = ""  # the group's own name ("" when it has none)
+    people: str = ""  # its participants' names
+    lock_causes: tuple[LockCause, ...] = ()  # what locked it, oldest first (empty when unlocked)
+    # Locked, and every participant could join a new group again (nobody opted out, has DND or
+    # was deleted): "Recreate with everyone" is offered.
+    regroup_everyone: bool = False
+    can_rename: bool = False  # the actor may rename it (the permission to create groups)
     # that a contact with DND holds, as `send_message` counts them; 0 when the actor may not send.
     recipients: int = 0
 
@@ -184,22 +225,42 @@ def picker_contacts(actor: Actor | None, search: Any = None, limit: Any = 50) ->
     with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
-        query = scopes.contacts_for(user)
-        text = clean_query(search)
-        if text:
-            query = query.where(contact_search_clause(text))
-        options = []
-        found = list(s.exec(query.order_by(Contact.name, Contact.id).limit(clean_limit(limit))))
-        facts = _number_facts(s, user.location_id, found)
-        for contact in found:
-            for which in rules.WHICH_NUMBERS:
-                e164 = contact.phone(which)
-                if e164:
-                    options.append(PickerOption(
-                        contact.id, which, contact.name, e164, format_display(e164),
-                        rules.ineligibility_reason(_participant_choice(contact, which, facts)),
-                    ))
-        return options
+        return _picker_options(s, user, _picker_query(user, search), clean_limit(limit))
+
+
+def picker_page(actor: Actor | None, search: Any = None, limit: Any = 50) -> PickerPage:
+    """`picker_contacts` with how many contacts it shows of how many match ("100 of 240")."""
+    with db.read() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        query = _picker_query(user, search)
+        options = _picker_options(s, user, query, clean_limit(limit))
+        shown = len({o.contact_id for o in options})
+        total = shown
+        if shown >= clean_limit(limit):
+            total = s.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+        return PickerPage(tuple(options), shown, total)
+
+
+def _picker_query(user: User, search: Any):
+    query = scopes.contacts_for(user)
+    text = clean_query(search)
+    return query.where(contact_search_clause(text)) if text else query
+
+
+def _picker_options(s: Session, user: User, query, limit: int) -> list[PickerOption]:
+    options = []
+    found = list(s.exec(query.order_by(Contact.name, Contact.id).limit(limit)))
+    facts = _number_facts(s, user.location_id, found)
+    for contact in found:
+        for which in rules.WHICH_NUMBERS:
+            e164 = contact.phone(which)
+            if e164:
+                options.append(PickerOption(
+                    contact.id, which, contact.name, e164, format_display(e164),
+                    rules.ineligibility_reason(_participant_choice(contact, which, facts)),
+                ))
+    return options
 
 
 # -- creation -------------------------------------------------------------------------------------
@@ -242,6 +303,20 @@ def _active_groups_on(s: Session, user: User, number_id: int, *, visible_only: b
 
 
 def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
+def _whose_number(choice: rules.ParticipantChoice) -> str:
+    """"Carla Client's number (512) 555-0111", "Carla Client's secondary number (512) 555-0121"."""
+    which = "secondary number" if choice.which == "secondary" else "number"
+    return f"{choice.name.strip() or 'A contact'}'s {which} {format_display(choice.e164 or '')}"
+
+
+def _intro_names(contacts: list[tuple[Contact, str]]) -> list[str]:
+    """The people an intro names: each contact once (one may join with both numbers), in order."""
+    seen: dict[int, str] = {}
+    for contact, _ in contacts:
+        seen.setdefault(contact.id, contact.name)
+    return list(seen.values())
+
+
     number = access_number(s, user, number_id)  # R12 (and R14): NotFound if not usable
     contacts = [(access_contact(s, user, cid), which) for cid, which in _clean_participants(participants)]
     facts = _number_facts(s, user.location_id, [c for c, _ in contacts])
@@ -252,11 +327,15 @@ def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
     existing = _active_groups_on(s, user, number.id, visible_only=False)
     duplicate = rules.find_duplicate(e164s, _active_groups_on(s, user, number.id, visible_only=True))
     overlaps = tuple(
-        f"{format_display(e164)} is already in {len(ids)} active group{'s' if len(ids) > 1 else ''} "
-        "on this number: its replies will wait in Needs routing"
+    holder = {c.e164: c for c in reversed(choices) if c.e164}
+        f"{_whose_number(holder[e164])} is already in {len(ids)} active group{'s' if len(ids) > 1 else ''} "
+        "on this number: replies from it will wait in Needs routing"
         for e164, ids in rules.overlap_warnings(e164s, existing).items()
     )
-    return number, contacts, GroupPreview(problems, overlaps, duplicate)
+    location = s.get(Location, user.location_id)
+    intro_text = intros.render(location.intro_text, _intro_names(contacts), location.name) if contacts else ""
+    note = intros.segments_note(intro_text) if intro_text else ""
+    return number, contacts, GroupPreview(problems, overlaps, duplicate, intro_text, note), location
 
 
 def preview_group(actor: Actor | None, number_id: Any, participants: Any) -> GroupPreview:
@@ -268,35 +347,76 @@ def preview_group(actor: Actor | None, number_id: Any, participants: Any) -> Gro
 
 
 def create_group(
-    actor: Actor | None, number_id: Any, participants: Any, allow_duplicate: Any = False
+GROUP_NAME_MAX = 120
+
+
+def _clean_group_name(value: Any) -> str:
+    """A group's optional name ("12 Maple Ridge closing"): one line, trimmed, at most 120
+    characters; None or blank for none."""
+    if isinstance(value, str) and any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in value):
+        raise ValidationError("Group name must not contain control characters", "name")
+    return clean_text(value, "group name", max_length=GROUP_NAME_MAX, required=False)
+
+
+    actor: Actor | None, number_id: Any, participants: Any, allow_duplicate: Any = False,
+    name: Any = None, intro: Any = None,
 ) -> int:
-    """Create a group from a business number and 2–9 contact numbers, capturing names and numbers."""
+    """Create a group from a business number and 2–9 contact numbers, capturing names and numbers,
+    with an optional name. `intro` says whether every participant gets the intro text (None: the
+    location's setting); it is queued like a typed message, so opt-outs and DND hold for it too."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         allow_duplicate = clean_bool(allow_duplicate, "allow duplicate")
-        number, contacts, preview = _evaluate(s, user, number_id, participants)
+        name = _clean_group_name(name)
+        send_intro = None if intro is None else clean_bool(intro, "intro")
+        number, contacts, preview, location = _evaluate(s, user, number_id, participants)
         if preview.problems:
             raise ValidationError(preview.problems)
         if preview.duplicate_group_id is not None and not allow_duplicate:
             raise DuplicateGroup(preview.duplicate_group_id)
-        group = Group(location_id=user.location_id, business_number_id=number.id, created_by_id=user.id)
+        send_intro = location.intro_enabled if send_intro is None else send_intro
+        problem = intros.check_intro(preview.intro_text) if send_intro else None
+        if problem:
+            raise ValidationError(problem, "intro")
+        group = Group(location_id=user.location_id, business_number_id=number.id, created_by_id=user.id, name=name)
         s.add(group)
         s.flush()
         for position, (contact, which) in enumerate(contacts):
-            s.add(Participant(
+        added = []
+            added.append(Participant(
                 group_id=group.id, contact_id=contact.id, which=which, name=contact.name,
                 e164=contact.phone(which), position=position,
             ))
         audit(
+        s.add_all(added)
+        s.flush()
             s, user, "group.created", "group", group.id, number=number.e164,
-            participants=[f"{c.id}:{w}" for c, w in contacts],
+            participants=[f"{c.id}:{w}" for c, w in contacts], name=name, intro=send_intro,
         )
         notify.publish(s, events.GroupCreated(group.location_id, group.id))
         return group.id
+        if send_intro:
+            _send_intro(s, user, group, added, preview.intro_text)
 
 
 # -- reading --------------------------------------------------------------------------------------
+def _send_intro(s: Session, user: User, group: Group, participants: list[Participant], text: str) -> None:
+    """The intro, stored in the conversation and queued to every participant through the outbox,
+    as a typed message is (never to a number that opted out or a contact with DND)."""
+    message = Message(
+        location_id=group.location_id, group_id=group.id, business_number_id=group.business_number_id,
+        direction="outbound", body=text, sender_user_id=user.id, kind="intro",
+    )
+    s.add(message)
+    s.flush()
+    sent = len(_queue_to_participants(s, message, participants))
+    message.notice = f"Intro text sent to {sent} {'person' if sent == 1 else 'people'}"
+    s.add(message)
+    audit(s, user, "message.sent", "message", message.id, group=group.id, kind="intro", recipients=sent)
+    notify.publish(s, events.MessageAdded(group.location_id, group.id, message.id))
+
+
 
 def _clean_filter(value: Any) -> str:
     if value is None or value == "":
@@ -400,16 +520,22 @@ def _latest_messages(s: Session, group_ids: list[int]) -> dict[int, str]:
     return {gid: body[:120] for gid, body in rows}
 
 
-def _participants(s: Session, group: Group) -> tuple[list[tuple[Participant, Contact]], dict[str, OptOut]]:
-    """The group's participants with their contacts, and the active opt-outs of their numbers:
-    two statements however many participants."""
+def _participants(
+    s: Session, group: Group
+) -> tuple[list[tuple[Participant, Contact]], dict[str, OptOut], dict[str, OptOut]]:
+    """The group's participants with their contacts, the active opt-outs of their numbers, and
+    every opt-out registry row of their numbers (active or lifted by START): two statements
+    however many participants."""
     rows = list(s.exec(
         select(Participant, Contact)
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.group_id == group.id)
         .order_by(Participant.position)
     ).all())
-    return rows, active_opt_outs(s, group.location_id, [p.e164 for p, _ in rows])
+    wanted = sorted({p.e164 for p, _ in rows})
+    registry = {row.e164: row for row in s.exec(select(OptOut).where(
+        OptOut.location_id == group.location_id, OptOut.e164.in_(wanted)))} if wanted else {}
+    return rows, {e164: row for e164, row in registry.items() if row.active}, registry
 
 
 def _participant_views(rows: list[tuple[Participant, Contact]], opt_outs: dict[str, OptOut]) -> list[ParticipantView]:
@@ -425,8 +551,81 @@ def _participant_views(rows: list[tuple[Participant, Contact]], opt_outs: dict[s
 
 
 def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
-    """One conversation's header: its number, participants (R7, R8 tags, E1 notes), lock (R10) and
-    whether the actor may send (R13). A fixed number of statements however many participants."""
+def _dnd_history(s: Session, group: Group, contact_ids: list[int]) -> dict[int, list[tuple[bool, datetime, str]]]:
+    """Each contact's DND changes since the group was created, oldest first: (on, when, by whom),
+    from the audit log (one statement)."""
+    if not contact_ids:
+        return {}
+    rows = s.exec(
+        select(AuditEvent, User.name)
+        .join(User, User.id == AuditEvent.actor_user_id, isouter=True)
+        .where(
+            AuditEvent.location_id == group.location_id, AuditEvent.action == "contact.dnd_changed",
+            AuditEvent.object_type == "contact", AuditEvent.object_id.in_(sorted(set(contact_ids))),
+            AuditEvent.created_at >= group.created_at,
+        )
+        .order_by(AuditEvent.id)
+    )
+    history: dict[int, list[tuple[bool, datetime, str]]] = {}
+    for event, by in rows:
+        try:
+            on = json.loads(event.detail).get("dnd")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(on, bool):
+            history.setdefault(event.object_id, []).append((on, event.created_at, by or ""))
+    return history
+
+
+def _lock_causes(
+    s: Session, group: Group, rows: list[tuple[Participant, Contact]], registry: dict[str, OptOut]
+) -> list[LockCause]:
+    """What locked the group (R10), oldest first: opt-outs by text of its numbers since it was
+    created (E1, also those lifted by START since), and DND on its contacts (now, or turned on
+    since it was created and off again). Each person once per kind."""
+    causes: list[LockCause] = []
+    seen: set[tuple[int, str]] = set()
+    for p, _ in rows:
+        row = registry.get(p.e164)
+        if row is None or not (row.active or row.opted_out_at >= group.created_at):
+            continue
+        if (p.contact_id, "opt_out") in seen:
+            continue
+        seen.add((p.contact_id, "opt_out"))
+        causes.append(LockCause(
+            p.contact_id, p.name, "opt_out", row.opted_out_at, keyword=row.keyword or "STOP", via=row.via,
+            ended_at=None if row.active else row.opted_in_at, still=row.active,
+        ))
+    history = _dnd_history(s, group, [c.id for _, c in rows])
+    for p, c in rows:
+        if (c.id, "dnd") in seen:
+            continue
+        changes = history.get(c.id, [])
+        turned_on = [i for i, (on, _, _) in enumerate(changes) if on]
+        if not c.dnd_sms and not turned_on:
+            continue
+        seen.add((c.id, "dnd"))
+        if turned_on:
+            _, at, by = changes[turned_on[-1]]
+            off = next((when for on, when, _ in changes[turned_on[-1] + 1:] if not on), None)
+        else:  # DND came from a path that leaves no audit event (a load file)
+            at, by, off = None, "", None
+        causes.append(LockCause(c.id, p.name, "dnd", at, by=by, ended_at=None if c.dnd_sms else off,
+                                still=c.dnd_sms))
+    return sorted(causes, key=lambda cause: cause.at or group.created_at)
+
+
+def _everyone_can_rejoin(rows: list[tuple[Participant, Contact]], opt_outs: dict[str, OptOut]) -> bool:
+    """Nothing keeps any participant out of a new group now (R3): no DND, no active opt-out of the
+    captured number, no deleted contact. (The group dialog still checks everything.)"""
+    return bool(rows) and not any(
+        c.dnd_sms or c.deleted_at is not None or p.e164 in opt_outs for p, c in rows
+    )
+
+
+    """One conversation's header: its name, number, participants (R7, R8 tags, E1 notes), lock
+    (R10) with what caused it, and whether the actor may send (R13) and rename it. A fixed number
+    of statements however many participants (one more for a locked group: its DND history)."""
     with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "read")
@@ -434,15 +633,19 @@ def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
         usable = usable_number(s, user, group.business_number_id)
         number = usable or s.get(BusinessNumber, group.business_number_id)
         creator = s.get(User, group.created_by_id) if group.created_by_id else None
-        rows, opt_outs = _participants(s, group)
+        rows, opt_outs, registry = _participants(s, group)
         participants = _participant_views(rows, opt_outs)
         locked = lock_of(group, rows, opt_outs)
         block = send_block_reason(s, user, group, locked=locked, number=usable)
         return GroupDetail(
-            group.id, rules.group_title([p.name for p in participants]), number.id, number.label,
+        people = rules.group_title([p.name for p in participants])
+            group.id, group.name or people, number.id, number.label,
             format_display(number.e164), creator.name if creator else "",
             group.created_at, tuple(participants), locked, block is None, block,
-            recipients=_reachable(s, group.location_id, [p for p, _ in rows]) if block is None else 0,
+            name=group.name, people=people, recipients=_reachable(s, group.location_id, [p for p, _ in rows]) if block is None else 0,
+            lock_causes=tuple(_lock_causes(s, group, rows, registry)) if locked else (),
+            regroup_everyone=bool(locked) and _everyone_can_rejoin(rows, opt_outs),
+            can_rename=policy.ENFORCER.allowed(s, user.role, user.location_id, "group", "create"),
         )
 
 
@@ -453,19 +656,24 @@ def search_participants(actor: Actor | None, group_id: Any, search: Any) -> list
         require(s, user, "group", "read")
         group = access_group(s, user, group_id)
         text = clean_query(search)
-        return filter_participants(text, _participant_views(*_participants(s, group)), key=lambda p: (p.name, p.e164))
+        rows, opt_outs, _ = _participants(s, group)
+        return filter_participants(text, _participant_views(rows, opt_outs), key=lambda p: (p.name, p.e164))
 
 
-def regroup_selection(actor: Actor | None, group_id: Any, without_contact_id: Any) -> tuple[int, list[tuple[int, str]]]:
+def regroup_selection(
+    actor: Actor | None, group_id: Any, without_contact_id: Any = None
+) -> tuple[int, list[tuple[int, str]]]:
     """R10 "Create a new group without <name>": the group's number and its other participants,
-    to pre-select in the group dialog (which still checks everything when creating)."""
+    to pre-select in the group dialog (which still checks everything when creating). Without a
+    contact ("Recreate with everyone"), every participant. The old group and its history stay."""
     with db.read() as s:
         user = acting_user(s, actor)
         require(s, user, "group", "create")
         group = access_group(s, user, group_id)
-        without = clean_id(without_contact_id, "Participant")
-        participants = _participant_views(*_participants(s, group))
-        if not any(p.contact_id == without for p in participants):
+        without = None if without_contact_id is None else clean_id(without_contact_id, "Participant")
+        rows, opt_outs, _ = _participants(s, group)
+        participants = _participant_views(rows, opt_outs)
+        if without is not None and not any(p.contact_id == without for p in participants):
             raise NotFound("Participant")
         return group.business_number_id, [(p.contact_id, p.which) for p in participants
                                           if p.contact_id != without]

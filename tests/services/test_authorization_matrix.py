@@ -26,6 +26,7 @@ from groupsms.services import (
     inbox,
     inbound_events,
     integrations,
+    location_settings,
     messages,
     numbers,
     phones,
@@ -136,6 +137,12 @@ MATRIX: dict[str, Row] = {
         call=lambda w, a, g, x=None: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
     ),
     "groups.create_group": acme_only(
+    "groups.picker_page": everyone(lambda w, a, g, x=None: groups.picker_page(a)),
+    "location_settings.get_intro": everyone(lambda w, a, g, x=None: location_settings.get_intro(a)),
+    "location_settings.set_intro": Row(
+        lambda w, a, g, x=None: location_settings.set_intro(a, True, "Hi {names}, {business} here. Reply STOP to opt out."),
+        full=Forbidden, assigned=Forbidden, other=OK,
+    ),
         call=lambda w, a, g, x=None: groups.create_group(a, w.numbers["main"], pick(w, "carla", "erin"))
     ),
     "groups.list_groups": everyone(lambda w, a, g, x=None: groups.list_groups(a)),

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from groupsms import db
 from groupsms.messaging import inbound
-from groupsms.models import Contact, Delivery, Message
+from groupsms.models import Contact, Delivery, Group, Message
 from groupsms.services import groups, messages
 from tests.services.conftest import pick
 
@@ -27,8 +27,9 @@ def sms_in(sender: str, text: str, message_id: str, to: str = MAIN) -> int:
 def two_closings(world):
     """Carla is in a named group with Dan and Erin, and in an unnamed one with Fay; her reply waits."""
     a = world.actors
-    named = groups.create_group(a["ada"], world.numbers["main"], pick(world, "carla", "dan", "erin"),
-                                name="12 Maple Ridge closing")
+    named = groups.create_group(a["ada"], world.numbers["main"], pick(world, "carla", "dan", "erin"))
+    with db.transaction() as s:
+        s.get(Group, named).name = "12 Maple Ridge closing"
     unnamed = groups.create_group(a["ada"], world.numbers["main"], pick(world, "carla", "fay"))
     for i in range(4):
         messages.send_message(a["dana"], named, f"maple note {i}")
