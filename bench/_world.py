@@ -39,7 +39,7 @@ def database(backend: str, tmpdir: str) -> tuple[str, callable]:
 def build(contacts: int = 200) -> tuple[Actor, int, list[int]]:
     """An admin actor, the default number's id and `contacts` eligible contact ids."""
     with Session(db.engine()) as s:
-        loc = Location(ref="bench", name="Bench Realty")
+        loc = Location(ref="bench", name="Bench Realty", intro_enabled=False)  # measure typed sends only
         s.add(loc)
         s.flush()
         admin = User(location_id=loc.id, ref="admin", email="admin@bench.test", name="Bench Admin",

@@ -99,7 +99,8 @@ def _group(grant: TokenGrant, group_id: int) -> api.Group:
 def create_group(grant: Send, body: api.GroupCreate):
     number_id, pairs = integrations.resolve_group_request(
         grant.actor, body.from_, [p.model_dump() for p in body.participants])
-    group_id = groups.create_group(grant.actor, number_id, pairs, allow_duplicate=body.allow_duplicate)
+    group_id = groups.create_group(grant.actor, number_id, pairs, allow_duplicate=body.allow_duplicate,
+                                   name=body.name, intro=body.intro)
     return _group(grant, group_id)
 
 

@@ -99,6 +99,10 @@ class GroupCreate(BaseModel):
                        description="The business number the group texts from (E.164)")
     participants: list[ParticipantIn] = Field(min_length=1, max_length=50)
     allow_duplicate: bool = Field(default=False, description="Create even if an active group has exactly these numbers")
+    name: str | None = Field(default=None, max_length=120, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$",
+                             examples=["12 Maple Ridge closing"], description="An optional name for the group (trimmed)")
+    intro: bool | None = Field(default=None, description="Text every participant the intro (who is in the group, "
+                               "how to opt out); omitted: the location's setting")
 
 
 class GroupSummary(BaseModel):

@@ -11,7 +11,10 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
-from reflex_components_radix.themes.components.checkbox import Checkbox
+
+
+# The dialog's warnings (the state scrolls them into view when one appears).
+NOTICES_ID = "group-dialog-notices"
 
 
 @dataclasses.dataclass
@@ -79,18 +82,12 @@ def chip(chosen: Chosen, s: Any) -> rx.Component:
     )
 
 
-def _option(option: ContactChoice, s: Any) -> rx.Component:
-    checkbox_id = "pick-" + option.key.replace(":", "-")
+def _option(option: ContactChoice) -> rx.Component:
+    """One contact number: a checkbox of the picker's checkbox group, labelled with the name, the
+    number and, when it cannot be picked, why (R3)."""
     disabled = option.reason != ""
     return rx.el.li(
-        rx.el.label(
-            Checkbox.create(
-                id=checkbox_id,
-                checked=s.selected.contains(option.key),
-                disabled=disabled,
-                on_change=lambda checked: s.toggle(option.key, checked),
-                size="2",
-            ),
+        rx.checkbox_group.item(
             rx.el.span(
                 rx.el.span(option.name, class_name="conv-option-name"),
                 rx.el.span(
@@ -101,32 +98,61 @@ def _option(option: ContactChoice, s: Any) -> rx.Component:
                 class_name="conv-option-text",
             ),
             rx.cond(disabled, rx.el.span(option.reason, class_name="conv-option-reason")),
-            html_for=checkbox_id,
+            value=option.key,
+            disabled=disabled,
             class_name=rx.cond(disabled, "conv-option conv-option-disabled", "conv-option"),
+            display="flex",
+            align_items="center",
+            gap="0.75rem",
+            width="100%",
         ),
     )
 
 
 def contact_options(s: Any) -> rx.Component:
-    return rx.box(
+    """The picker: one tab stop (a Radix checkbox group with roving focus): Up/Down (or
+    Left/Right) move between the numbers that can be picked, Space checks or unchecks one, Tab
+    leaves the list. Above it, how many contacts it shows of how many."""
+    return rx.vstack(
         rx.cond(
-            s.loading,
-            rx.vstack(*[rx.skeleton(height="2.5rem", width="100%") for _ in range(4)], spacing="2", padding="0.5rem"),
+            s.loading | (s.picker_count == ""),
+            rx.fragment(),
+            rx.text(s.picker_count, size="1", color_scheme="gray", aria_live="polite",
+                    class_name="conv-picker-count"),
+        ),
+        rx.box(
             rx.cond(
-                s.options.length() > 0,
-                rx.el.ul(rx.foreach(s.options, lambda option: _option(option, s)), class_name="conv-option-list",
-                         aria_label="Contact numbers"),
-                rx.text(
-                    rx.cond(s.search != "", "No contacts match your search.", "You have no contacts to add yet."),
-                    size="2", color_scheme="gray", padding="1rem", text_align="center",
+                s.loading,
+                rx.vstack(*[rx.skeleton(height="2.5rem", width="100%") for _ in range(4)], spacing="2",
+                          padding="0.5rem"),
+                rx.cond(
+                    s.options.length() > 0,
+                    rx.checkbox_group.root(
+                        rx.el.ul(rx.foreach(s.options, _option), class_name="conv-option-list",
+                                 aria_label="Contact numbers"),
+                        value=s.selected,
+                        on_value_change=s.set_selection,
+                        orientation="vertical",
+                        size="2",
+                        display="block",
+                    ),
+                    rx.text(
+                        rx.cond(s.search != "", "No contacts match your search.", "You have no contacts to add yet."),
+                        size="2", color_scheme="gray", padding="1rem", text_align="center",
+                    ),
                 ),
             ),
+            class_name="conv-option-scroll",
+            width="100%",
         ),
-        class_name="conv-option-scroll",
+        spacing="1",
+        width="100%",
     )
 
 
-def picker_notices(s: Any) -> rx.Component:
+def picker_notices(s: Any, notices_id: str) -> rx.Component:
+    """The dialog's warnings, next to the selection (the state scrolls them into view when one
+    appears): the participant limit, E2 overlaps naming the person, the E11 duplicate, refusals."""
     return rx.vstack(
         rx.cond(
             s.notice != "",
@@ -178,4 +204,6 @@ def picker_notices(s: Any) -> rx.Component:
         ),
         spacing="2",
         width="100%",
+        id=notices_id,
+        scroll_margin="1rem",
     )

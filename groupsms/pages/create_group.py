@@ -1,7 +1,8 @@
-"""The state of the "Group Message" dialog (its view: components/create_group.py): pick a business
-number (R12) and 2–9 contact numbers (R2, R3, R11), see the E2 overlap and E11 duplicate warnings,
-then create the group. It opens on the conversations page (`/`), from the menu, from a regroup link
-(R10) and from "Start a group" on an other text (E2).
+"""The state of the "Group Message" dialog (its view: components/create_group.py): an optional
+group name, a business number (R12) and 2–9 contact numbers (R2, R3, R11), the E2 overlap and E11
+duplicate warnings, whether to send the intro text (the location's setting by default, shown as it
+will go out), then create the group. It opens on the conversations page (`/`), from the menu, from a
+regroup link (R10) and from "Start a group" on an other text (E2).
 
 The selection lives in this state as "contact_id:which" strings. A toggle from the browser is
 accepted only for a key the picker offered and did not disable; the service checks everything
@@ -14,16 +15,34 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components.group_picker import Chosen, ContactChoice, NumberChoice
+from groupsms.components.group_picker import NOTICES_ID, Chosen, ContactChoice, NumberChoice
 from groupsms.domain.groups import MAX_PARTICIPANTS, MIN_PARTICIPANTS, WHICH_NUMBERS
 from groupsms.errors import DuplicateGroup, ValidationError
 from groupsms.pages.session import SessionState, signed_in
-from groupsms.services import groups
+from groupsms.services import groups, location_settings
+from groupsms.services.groups import GROUP_NAME_MAX
 
 _MAX_SEARCH_LENGTH = 100
 _MAX_KEY_LENGTH = 40
 _MAX_ID_DIGITS = 12
 _PICKER_LIMIT = 100
+_MAX_SELECTION_EVENT = 200  # more keys than the picker could ever show: not from our checkbox group
+
+# The dialog's warnings sit next to the selection; when one appears, it is scrolled into view
+# (only as far as needed), so it is never left under the footer or above the fold.
+_SHOW_NOTICES_JS = (
+    f'document.getElementById("{NOTICES_ID}")?.scrollIntoView({{block: "nearest", behavior: "instant"}})'
+)
+
+
+def picker_count_text(shown: int, total: int, search: str) -> str:
+    """"100 of 240 contacts shown — search to find the rest", "3 contacts match", "12 contacts"."""
+    if total > shown:
+        return f"{shown} of {total} contacts shown — search to find the rest"
+    noun = "contact" if total == 1 else "contacts"
+    if search:
+        return f"{total} {noun} match{'es' if total == 1 else ''}"
+    return f"{total} {noun}"
 
 
 def _key(contact_id: int, which: str) -> str:
@@ -64,6 +83,11 @@ class CreateGroupState(SessionState):
     options: list[ContactChoice] = []
     selected: list[str] = []
     chosen: list[Chosen] = []
+    picker_count: str = ""  # "100 of 240 contacts shown — search to find the rest"
+    group_name: str = ""
+    send_intro: bool = True  # starts as the location's setting
+    intro_text: str = ""  # the intro these participants would get, as it goes out
+    intro_note: str = ""  # "1 SMS segment"
     notice: str = ""
     errors: list[str] = []
     overlaps: list[str] = []
@@ -108,6 +132,8 @@ class CreateGroupState(SessionState):
         await self._preview(actor)
 
     async def _load_choices(self, actor: Any) -> None:
+        setting = await self._attempt(location_settings.get_intro, actor)
+        self.send_intro = setting.value.enabled if setting.ok else False
         found = await self._attempt(groups.picker_numbers, actor)
         if not found.ok:
             self.errors = [found.error]
@@ -120,7 +146,7 @@ class CreateGroupState(SessionState):
         await self._load_options(actor)
 
     async def _load_options(self, actor: Any) -> None:
-        found = await self._attempt(groups.picker_contacts, actor, search=self.search, limit=_PICKER_LIMIT)
+        found = await self._attempt(groups.picker_page, actor, search=self.search, limit=_PICKER_LIMIT)
         if not found.ok:
             self.errors = [found.error]
             return
@@ -129,8 +155,9 @@ class CreateGroupState(SessionState):
                 _key(o.contact_id, o.which), o.name, o.display,
                 "" if o.which == "primary" else "Secondary", o.disabled_reason or "",
             )
-            for o in found.value
+            for o in found.value.options
         ]
+        self.picker_count = picker_count_text(found.value.shown, found.value.total, self.search.strip())
         for o in self.options:
             self._labels[o.key] = f"{o.name} {o.display}"
 
@@ -145,7 +172,7 @@ class CreateGroupState(SessionState):
         self.number_id = value
         self._clear_outcome()
         await self._preview(actor)
-        return None
+        return self._show_notices()
 
     @rx.event
     @signed_in(error="errors")
@@ -158,9 +185,35 @@ class CreateGroupState(SessionState):
 
     @rx.event
     @signed_in(error="errors")
-    async def toggle(self, actor, key: Any, checked: Any):
-        """A checkbox changed. Only an offered, enabled key is accepted."""
-        if _parse_key(key) is None or not isinstance(checked, bool):
+    async def set_name(self, actor, value: Any):
+        """The "Group name" box (optional; the service trims and checks it again)."""
+        if isinstance(value, str):
+            self.group_name = value[:GROUP_NAME_MAX * 2]
+
+    @rx.event
+    @signed_in(error="errors")
+    async def set_send_intro(self, actor, value: Any):
+        """The "Send intro text" checkbox."""
+        if isinstance(value, bool):
+            self.send_intro = value
+
+    @rx.event
+    @signed_in(error="errors")
+    async def set_selection(self, actor, values: Any):
+        """The picker's checkbox group changed: it sends every checked key, one box differs from
+        the selection (a click or Space). Only an offered, enabled key is accepted."""
+        if not isinstance(values, list) or len(values) > _MAX_SELECTION_EVENT:
+            return None
+        if not all(isinstance(v, str) for v in values):
+            return None
+        wanted, current = set(values), set(self.selected)
+        changed = [v for v in values if v not in current] + [k for k in self.selected if k not in wanted]
+        if len(changed) != 1:
+            return None
+        return await self._toggle(actor, changed[0], changed[0] in wanted)
+
+    async def _toggle(self, actor: Any, key: str, checked: bool):
+        if _parse_key(key) is None:
             return None
         option = next((o for o in self.options if o.key == key), None)
         if option is None or option.reason:
@@ -172,9 +225,9 @@ class CreateGroupState(SessionState):
             if len(self.selected) >= MAX_PARTICIPANTS:
                 self.notice = (
                     f"A group can have at most {MAX_PARTICIPANTS} participants. "
-                    f"Uncheck someone before adding {option.name}."
+                    f"Uncheck someone before adding {option.name} {option.display}."
                 )
-                return None
+                return rx.call_script(_SHOW_NOTICES_JS)
             self.selected = [*self.selected, key]
         return await self._selection_changed(actor)
 
@@ -188,10 +241,17 @@ class CreateGroupState(SessionState):
         self.selected = [k for k in self.selected if k != key]
         return await self._selection_changed(actor)
 
-    async def _selection_changed(self, actor: Any) -> None:
+    async def _selection_changed(self, actor: Any):
+        """Preview the new selection; a warning it brings is scrolled into view."""
         self._sync_chosen()
         self._clear_outcome()
         await self._preview(actor)
+        return self._show_notices()
+
+    def _show_notices(self):
+        if self.notice or self.errors or self.overlaps or self.duplicate_group_id:
+            return rx.call_script(_SHOW_NOTICES_JS)
+        return None
 
     def _sync_chosen(self) -> None:
         self.chosen = [Chosen(k, self._labels.get(k, "Contact")) for k in self.selected]
@@ -206,12 +266,13 @@ class CreateGroupState(SessionState):
         """E2 overlaps and the E11 duplicate, before creating. Problems wait for "Create group"."""
         number_id = clean_positive_id(self.number_id)
         if number_id is None or not self.selected:
-            self.overlaps, self.duplicate_group_id = [], 0
+            self.overlaps, self.duplicate_group_id, self.intro_text, self.intro_note = [], 0, "", ""
             return
         found = await self._attempt(groups.preview_group, actor, number_id, self._participants())
         if found.ok:
             self.overlaps = list(found.value.overlaps)
             self.duplicate_group_id = found.value.duplicate_group_id or 0
+            self.intro_text, self.intro_note = found.value.intro_text, found.value.intro_note
 
     # -- creating ----------------------------------------------------------------------------------
 
@@ -232,19 +293,26 @@ class CreateGroupState(SessionState):
         number_id = clean_positive_id(self.number_id)
         if number_id is None:
             self.errors = ["Choose the business number to text from."]
+            yield rx.call_script(_SHOW_NOTICES_JS)
             return
         if len(self.selected) < MIN_PARTICIPANTS:
             self.errors = [f"Pick at least {MIN_PARTICIPANTS} contact numbers."]
+            yield rx.call_script(_SHOW_NOTICES_JS)
             return
         self.notice = ""
         yield
         try:
-            group_id = await self._call(groups.create_group, actor, number_id, self._participants(), allow_duplicate)
+            group_id = await self._call(
+                groups.create_group, actor, number_id, self._participants(), allow_duplicate,
+                name=self.group_name, intro=bool(self.send_intro),
+            )
         except DuplicateGroup as exc:  # E11: offer to open it
             self.errors, self.duplicate_group_id = [], exc.group_id
+            yield rx.call_script(_SHOW_NOTICES_JS)
             return
         except ValidationError as exc:  # every problem, one line each
             self.errors = [e.message for e in exc.errors] or [str(exc)]
+            yield rx.call_script(_SHOW_NOTICES_JS)
             return
         self._reset_fields()
         yield rx.redirect(f"/groups/{group_id}")

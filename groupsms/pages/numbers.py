@@ -10,6 +10,7 @@ import reflex as rx
 
 from groupsms.components import forms
 from groupsms.components.forms import form_text
+from groupsms.components.intro_setting import intro_setting_card
 from groupsms.components.layout import app_shell
 from groupsms.pages import Page
 from groupsms.pages.session import SessionState, signed_in
@@ -299,6 +300,7 @@ def page() -> rx.Component:
                 ),
                 forms.loading("numbers"),
             ),
+            rx.cond(SessionState.is_admin, intro_setting_card()),  # a location setting: what numbers text
             spacing="4", width="100%",
         ),
         _label_dialog(),

@@ -60,6 +60,7 @@ class MessageView:
     status: str  # E3 aggregate
     relayed: bool
     notice: str = ""  # why it was not relayed, shown to the business
+    kind: str = "text"  # text | intro (the text every participant got when the group was created)
 
 
 @dataclass(frozen=True)
@@ -203,16 +204,21 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         )
         s.add(message)
         s.flush()
-        # E1: none to a number that opted out or that a contact with DND holds (one statement).
-        not_to_text = numbers_not_to_text(s, group.location_id, [p.e164 for p, _ in rows])
-        recipients = [(p.id, p.e164) for p, _ in rows if p.e164 not in not_to_text]
-        outbox.queue(s, message, recipients)
+        recipients = _queue_to_participants(s, message, [p for p, _ in rows])
         group.last_activity_at = utcnow()
         s.add(group)
         audit(s, user, "message.sent", "message", message.id, group=group.id,
               segments=sms_segments(text).segments, recipients=len(recipients))
         notify.publish(s, events.MessageAdded(group.location_id, group.id, message.id))
         return message.id
+
+
+def _queue_to_participants(s: Session, message: Message, participants: list[Participant]) -> list[Delivery]:
+    """One SMS of `message` per participant, queued in the outbox (typed messages and the intro
+    sent at creation): E1, none to a number that opted out or that a contact with DND holds (one
+    statement)."""
+    not_to_text = numbers_not_to_text(s, message.location_id, [p.e164 for p in participants])
+    return outbox.queue(s, message, [(p.id, p.e164) for p in participants if p.e164 not in not_to_text])
 
 
 def _reachable(s: Session, location_id: int, participants: list[Participant]) -> int:
@@ -234,7 +240,7 @@ def _views(s: Session, group: Group, messages: list[Message]) -> list[MessageVie
         else:
             sender = labels.get(m.sender_participant_id) or format_display(m.from_e164 or "")
         out.append(MessageView(m.id, group.id, m.direction, m.body, sender, m.created_at, m.status,
-                               m.direction == "inbound" and m.sms_text is not None, m.notice or ""))
+                               m.direction == "inbound" and m.sms_text is not None, m.notice or "", m.kind))
     return out
 
 

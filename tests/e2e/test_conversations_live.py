@@ -43,7 +43,8 @@ def larks(app_server, demo_logins) -> Larks:
         number = next(n for n in groups.picker_numbers(actor) if n.e164 == TORONTO_OFFICE)
 
         def make(*names: str) -> int:
-            return groups.create_group(actor, number.id, [(ids[n], "primary") for n in names])
+            # No intro text: the lists start with "No messages yet".
+            return groups.create_group(actor, number.id, [(ids[n], "primary") for n in names], intro=False)
 
         chat, first, second = make("Vic Lark", "Wes Lark"), make("Yara Lark", "Zeb Lark"), make("Yara Lark", "Abe Lark")
         titles = {g.id: g.title for g in groups.list_groups(actor, limit=200)}

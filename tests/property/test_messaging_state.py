@@ -87,7 +87,7 @@ class MessagingMachine(RuleBasedStateMachine):
         super().__init__()
         _reset()
         with Session(db.engine()) as s:
-            loc = Location(ref="acme", name="Acme Realty")
+            loc = Location(ref="acme", name="Acme Realty", intro_enabled=False)  # only the sends modelled
             s.add(loc)
             s.flush()
             admin = User(location_id=loc.id, ref="ada", email="ada@acme.test", name="Ada Admin", role="admin",

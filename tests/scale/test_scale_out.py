@@ -101,7 +101,7 @@ def create_groups() -> dict[int, list[str]]:
     members = {}
     for g in range(GROUPS):
         chunk = contact_ids[g * SIZE:(g + 1) * SIZE]
-        gid = groups.create_group(actor, number_id, [(cid, "primary") for cid in chunk])
+        gid = groups.create_group(actor, number_id, [(cid, "primary") for cid in chunk], intro=False)  # relays only
         members[gid] = [p.e164 for p in groups.get_group(actor, gid).participants]
     return members
 
