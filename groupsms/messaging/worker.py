@@ -25,6 +25,7 @@ import os
 import queue
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +55,8 @@ AMBIGUOUS_WAIT_SECONDS = 30.0
 MAX_AMBIGUOUS_SENDS = 2
 # Sends the rate limit allows within this long are prepared together, in one transaction.
 PREPARE_AHEAD_SECONDS = 0.05
+# A send waiting for its slot is prepared this long before it, so it leaves on time.
+PREPARE_LEAD_SECONDS = 0.1
 
 
 def _seconds_from_env(name: str, default: float) -> float:
@@ -355,9 +358,30 @@ class Worker:
         d.price = states.sum_prices(prices.values()) or result.price
 
     def _send(self, delivery_id: int) -> port.SendResult | None:
-        self.limiter.acquire()  # first: the lease is renewed after the wait, not spent in it
+        """Take the next slot of the rate, prepare the delivery shortly before it and send at it.
+
+        The wait comes first (a worker that dies while it waits has not marked the delivery as maybe
+        sent) except for the last PREPARE_LEAD_SECONDS, in which the delivery is prepared, so the send
+        leaves on its slot rather than a database turn later. A send that still leaves late tells the
+        limiter, which moves the slots not yet handed out back so the provider's second holds no more
+        than the rate."""
+        reserve = getattr(self.limiter, "reserve", None)
+        if reserve is None:  # a limiter that only blocks
+            self.limiter.acquire()
+            request = self._prepare(delivery_id)
+            return None if request is None else self.gateway.send(request)
+        slot = time.monotonic() + reserve()
+        if (early := slot - PREPARE_LEAD_SECONDS - time.monotonic()) > 0:
+            time.sleep(early)
         request = self._prepare(delivery_id)
-        return None if request is None else self.gateway.send(request)
+        if request is None:
+            return None
+        if (wait := slot - time.monotonic()) > 0:
+            time.sleep(wait)
+        late = getattr(self.limiter, "late", None)
+        if late is not None:
+            late(time.monotonic() - slot)
+        return self.gateway.send(request)
 
     def _send_one(self, delivery_id: int) -> None:
         """Prepare, send and record one delivery (its answer recorded in its own transaction)."""
