@@ -13,6 +13,8 @@ from typing import Any
 import reflex as rx
 
 from groupsms.components import forms
+from groupsms.components.inbox_signals import notify_status, notify_toggle
+from groupsms.domain.clock import Clock
 from groupsms.services.groups import GroupSummary
 
 # The "Needs routing" section lives in components/routing.py.
@@ -25,7 +27,8 @@ class GroupRow:
 
     id: int
     href: str
-    title: str
+    title: str  # the group's name, else its participants
+    people: str  # its participants, under a named group's title ("" when they are the title)
     initials: str
     number: str
     participants: str
@@ -34,6 +37,7 @@ class GroupRow:
     when: str
     when_full: str
     unread: int
+    matched: bool  # the preview is a message that matched the search
 
 
 @dataclasses.dataclass
@@ -75,27 +79,33 @@ def full_time(moment: datetime | None) -> str:
     return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
-def _initials(title: str) -> str:
-    names = [n for n in title.split(", ") if n][:2]
-    return "".join(n.strip()[:1].upper() for n in names) or "#"
+def _initials(title: str, named: bool = False) -> str:
+    """Two letters for the avatar: of the first two people, or of a name's first two words."""
+    parts = title.split() if named else title.split(", ")
+    letters = [p.strip()[:1].upper() for p in parts if p.strip() and p.strip()[:1].isalnum()][:2]
+    return "".join(letters) or "#"
 
 
-def group_row(summary: GroupSummary, now: datetime) -> GroupRow:
+def group_row(summary: GroupSummary, clock: Clock, now: datetime | None = None) -> GroupRow:
+    """One row, its times in the viewer's zone and clock."""
     label = (summary.number_label or "").strip()
     number = f"{label} · {summary.number_display}" if label else summary.number_display
     count = summary.participant_count
+    named = bool(summary.name)
     return GroupRow(
         id=summary.id,
         href=f"/groups/{summary.id}",
         title=summary.title,
-        initials=_initials(summary.title),
+        people=summary.people if named else "",
+        initials=_initials(summary.title, named),
         number=number,
         participants=f"{count} participant" + ("" if count == 1 else "s"),
         locked_reason=summary.locked_reason or "",
         preview=summary.last_message_preview or "",
-        when=relative_time(summary.last_activity_at, now),
-        when_full=full_time(summary.last_activity_at),
+        when=clock.ago(summary.last_activity_at, now) if summary.last_activity_at else "",
+        when_full=clock.full(summary.last_activity_at) if summary.last_activity_at else "",
         unread=max(0, int(summary.unread_count or 0)),
+        matched=bool(summary.matched_message),
     )
 
 
@@ -122,13 +132,45 @@ def _new_message_menu(dialog: Any) -> rx.Component:
     )
 
 
+# The filters: (value, label, the state's count var).
+FILTERS = (("all", "All", "count_all"), ("unread", "Unread", "count_unread"),
+           ("mine", "Created by me", "count_mine"), ("locked", "Locked", "count_locked"))
+
+
+def _filter_chip(s: Any, value: str, label: str, count: Any) -> rx.Component:
+    chosen = s.list_filter == value
+    return rx.button(
+        label,
+        rx.badge(count, variant="surface", radius="full", size="1"),
+        on_click=s.set_filter(value),
+        variant=rx.cond(chosen, "solid", "outline"),
+        aria_pressed=rx.cond(chosen, "true", "false"),
+        radius="full",
+        size="1",
+        type="button",
+    )
+
+
+def filters(s: Any) -> rx.Component:
+    """All / Unread / Created by me / Locked, with counts; combined with the search."""
+    return rx.hstack(
+        *[_filter_chip(s, value, label, getattr(s, count)) for value, label, count in FILTERS],
+        role="group",
+        aria_label="Filter conversations",
+        spacing="2",
+        wrap="wrap",
+        width="100%",
+    )
+
+
 def header(s: Any, dialog: Any) -> rx.Component:
-    """The page heading, the search box and the "Create a new message" menu opening `dialog`
-    (the group dialog's state)."""
+    """The page heading, the search box, the filters, "Notify me" and the "Create a new message"
+    menu opening `dialog` (the group dialog's state)."""
     return rx.vstack(
         rx.hstack(
-            rx.heading("Conversations", size="6", as_="h1"),
+            rx.heading("Conversations", size={"initial": "5", "xs": "6"}, as_="h1", white_space="nowrap"),
             rx.spacer(),
+            notify_toggle(),
             rx.icon_button(
                 rx.icon("refresh-cw", size=16),
                 variant="soft",
@@ -145,7 +187,7 @@ def header(s: Any, dialog: Any) -> rx.Component:
         ),
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search by name or number",
+            placeholder="Search names, numbers and messages",
             aria_label="Search conversations",
             value=s.search,
             on_change=s.search_groups,
@@ -153,6 +195,8 @@ def header(s: Any, dialog: Any) -> rx.Component:
             size="3",
             width="100%",
         ),
+        filters(s),
+        notify_status(),
         spacing="3",
         width="100%",
     )
@@ -233,8 +277,14 @@ def _group_item(row: GroupRow) -> rx.Component:
                     spacing="2",
                     width="100%",
                 ),
+                rx.cond(
+                    row.people != "",
+                    rx.text(row.people, size="1", color_scheme="gray", class_name="conv-group-people"),
+                ),
                 rx.hstack(
                     rx.text(
+                        rx.cond(row.matched, rx.icon("search", size=12, margin_right="0.25rem",
+                                                     display="inline", aria_hidden="true")),
                         rx.cond(row.preview != "", row.preview, "No messages yet"),
                         size="2",
                         color_scheme="gray",
@@ -275,12 +325,32 @@ def _group_item(row: GroupRow) -> rx.Component:
     )
 
 
-def _empty_state() -> rx.Component:
-    return forms.empty_state(
-        "messages-square",
-        "No group conversations yet",
-        "Create a group from “Create a new message” → “Group Message”. Groups you create, "
-        "or that include contacts you can see, show up here.",
+ASSIGNED_ONLY_RULE = "You see groups made only of contacts assigned to you."
+
+
+def _empty_state(s: Any) -> rx.Component:
+    """Nothing to list: for the chosen filter, and for an assigned-only user the rule (R11)."""
+    create = "Create a group from “Create a new message” → “Group Message”."
+    return rx.match(
+        s.list_filter,
+        ("unread", forms.empty_state("mail-check", "No unread conversations",
+                                     "Conversations with replies you haven't opened show up here.")),
+        ("mine", forms.empty_state("user-pen", "No conversations created by you",
+                                   "Groups you create show up here. " + create)),
+        ("locked", forms.empty_state("lock-open", "No locked conversations",
+                                     "A group locks when a participant turns on Do Not Disturb or texts STOP.")),
+        rx.cond(
+            s.assigned_only,
+            forms.empty_state(
+                "messages-square", "No group conversations yet",
+                ASSIGNED_ONLY_RULE + " " + create + " Groups you or others create with only your "
+                "contacts show up here; a group that includes anyone else's contact does not.",
+            ),
+            forms.empty_state(
+                "messages-square", "No group conversations yet",
+                create + " Every group of your location shows up here.",
+            ),
+        ),
     )
 
 
@@ -288,9 +358,22 @@ def _no_match(s: Any) -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.icon("search-x", size=32, color=rx.color("gray", 8)),
-            rx.text("No conversations match “", s.search, "”.", size="2", color_scheme="gray"),
+            rx.text("No conversations match “", s.search, "”.", size="2", color_scheme="gray",
+                    weight="medium"),
+            rx.text("Search looks at group names, participants' names and numbers, and message text.",
+                    size="2", color_scheme="gray", text_align="center"),
+            rx.cond(
+                s.assigned_only,
+                rx.text(ASSIGNED_ONLY_RULE + " A group that includes anyone else's contact is not searched.",
+                        size="2", color_scheme="gray", text_align="center"),
+            ),
+            rx.cond(
+                s.list_filter != "all",
+                rx.button("Search all conversations", on_click=s.set_filter("all"), variant="soft", size="1"),
+            ),
             align="center",
             spacing="2",
+            max_width="30rem",
         ),
         padding="2rem 1rem",
         width="100%",
@@ -328,6 +411,6 @@ def group_list(s: Any) -> rx.Component:
                 aria_label="Group conversations",
                 class_name="conv-group-list",
             ),
-            rx.cond(s.search != "", _no_match(s), _empty_state()),
+            rx.cond(s.search != "", _no_match(s), _empty_state(s)),
         ),
     )

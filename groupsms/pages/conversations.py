@@ -13,6 +13,7 @@ the list is re-read through the services with this tab's own session (keeping th
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -26,6 +27,7 @@ from groupsms.components.conversation_list import (
 )
 from groupsms.components.routing import RoutingRow, routing_row, routing_section
 from groupsms.components.create_group import create_group_dialog
+from groupsms.components.inbox_signals import BASE_TITLE, live_signal
 from groupsms.components.layout import app_shell
 from groupsms.components.other_texts import (
     OtherTextRow,
@@ -38,7 +40,8 @@ from groupsms import live
 from groupsms.pages import Page
 from groupsms.pages.create_group import CreateGroupState, clean_positive_id
 from groupsms.pages.session import HOME_ROUTE, SessionState, signed_in
-from groupsms.services import groups, messages
+from groupsms.domain.search import LIST_FILTERS
+from groupsms.services import groups, inbox, messages
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,18 @@ class ConversationsState(SessionState):
     other_notice: str = ""
     loaded: bool = False
     refreshing: bool = False
+    # The filter chosen above the list ("all", "unread", "mine", "locked") and the filters' counts.
+    list_filter: str = "all"
+    count_all: int = 0
+    count_unread: int = 0
+    count_mine: int = 0
+    count_locked: int = 0
+    # An assigned-only user (R11): the empty and no-match states say what they see.
+    assigned_only: bool = False
+    # The new replies the last live update brought (JSON for the browser's notifications).
+    replies_json: str = "[]"
+    # Backend only: the newest message id this tab has looked at for new replies.
+    _replies_after: int = -1
 
     @rx.event
     @signed_in(shell=True, error="load_error")
@@ -79,7 +94,10 @@ class ConversationsState(SessionState):
         """On page load: the list, the routing queue and, for `/?regroup=<id>&without=<contact>`,
         the group dialog pre-selected without that contact (R10)."""
         self.routing_notice = self.other_notice = ""
+        self._replies_after = -1
+        self._assign(replies_json="[]")
         await self._refresh(actor)
+        await self._look_for_replies(actor)
         await self._link_live(actor)
         params = self.router.url.query_parameters
         group_id, contact_id = _query_id(params, "regroup"), _query_id(params, "without")
@@ -96,8 +114,18 @@ class ConversationsState(SessionState):
 
     @rx.event
     @signed_in(error="load_error")
+    async def set_filter(self, actor, value: Any):
+        """The filters above the list: All, Unread, Created by me, Locked (with the search)."""
+        if not isinstance(value, str) or value not in LIST_FILTERS:
+            return None
+        self._assign(list_filter=value)
+        await self._refresh(actor, routing=False)
+        return None
+
+    @rx.event
+    @signed_in(error="load_error")
     async def search_groups(self, actor, value: Any):
-        """The "Search conversations" box (by participant name or number)."""
+        """The "Search conversations" box: group names, participants' names and numbers, message text."""
         if not isinstance(value, str):
             return None
         self.search = value[:_MAX_SEARCH_LENGTH]
@@ -203,12 +231,38 @@ class ConversationsState(SessionState):
         """Reload the list (and the routing queue and other texts), assigning only what changed.
         Each part shows its own refusal; a session that ended raises `NotAuthenticated`."""
         now = datetime.now(timezone.utc)
-        found = await self._attempt(groups.list_groups, actor, search=self.search)
-        self._assign(groups=[group_row(s, now) for s in found.value] if found.ok else [], load_error=found.error)
+        found = await self._attempt(self._list_view, actor)
+        if found.ok:
+            rows, counts = found.value
+            self._assign(groups=[group_row(s, actor.clock, now) for s in rows], load_error="",
+                         count_all=counts.all, count_unread=counts.unread, count_mine=counts.mine,
+                         count_locked=counts.locked,
+                         assigned_only=actor.role != "admin" and actor.data_access == "assigned")
+        else:
+            self._assign(groups=[], load_error=found.error)
         if routing:
             await self._refresh_routing(actor, now)
             await self._refresh_other_texts(actor, now)
         self._assign(loaded=True)
+
+    async def _list_view(self, actor: Any) -> tuple[list, Any]:
+        rows = await self._call(groups.list_groups, actor, search=self.search, filter=self.list_filter)
+        return rows, await self._call(inbox.conversation_counts, actor)
+
+    async def _look_for_replies(self, actor: Any) -> None:
+        """The replies that arrived since this tab last looked, in groups its user may see: on the
+        hidden signal for the browser to notify (only while the tab is in the background)."""
+        after = None if self._replies_after < 0 else self._replies_after
+        found = await self._attempt(inbox.new_replies, actor, after)
+        if not found.ok:
+            return
+        self._replies_after = found.value.newest_id
+        if found.value.items:
+            self._assign(replies_json=json.dumps([
+                {"id": r.message_id, "title": r.title, "body": f"{r.sender}: {r.body}",
+                 "href": f"/groups/{r.group_id}"}
+                for r in found.value.items
+            ]))
 
     async def _refresh_other_texts(self, actor: Any, now: datetime) -> None:
         found = await self._attempt(messages.list_other_texts, actor)
@@ -251,6 +305,7 @@ class ConversationsState(SessionState):
                 raise NotAuthenticated()
             if actor.location_id == location_id:
                 await self._refresh(actor)
+                await self._look_for_replies(actor)
         except NotAuthenticated:  # signed out elsewhere, or the session expired: show nothing more
             self._reset_fields()
         except Exception as exc:  # the same mapping as a handler's
@@ -281,7 +336,7 @@ def conversations_page() -> rx.Component:
     return app_shell(
         rx.cond(
             S.loaded,
-            rx.vstack(view.header(S, CreateGroupState), routing_section(S), routing_waiting_note(S),
+            rx.vstack(live_signal(S.count_unread, S.replies_json), view.header(S, CreateGroupState), routing_section(S), routing_waiting_note(S),
                       other_texts_section(S), view.group_list(S), spacing="4", width="100%"),
             view.loading(),
         ),
@@ -291,4 +346,4 @@ def conversations_page() -> rx.Component:
 
 live.register_location_view(ConversationsState)
 
-PAGE = Page(HOME_ROUTE, conversations_page, "Conversations · groupsms", ConversationsState.load)
+PAGE = Page(HOME_ROUTE, conversations_page, BASE_TITLE, ConversationsState.load)

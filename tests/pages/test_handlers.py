@@ -72,6 +72,7 @@ HANDLERS: dict[str, G | str] = {
     "ConversationsState.load": lambda w, g: (),
     "ConversationsState.refresh": lambda w, g: (),
     "ConversationsState.search_groups": lambda w, g: ("Carla",),
+    "ConversationsState.set_filter": lambda w, g: ("unread",),
     "ConversationsState.ask_assign": lambda w, g: ({"message_id": "1", "group_id": str(g)},),
     "ConversationsState.cancel_assign": lambda w, g: (),
     "ConversationsState.close_assign": lambda w, g: (False,),
