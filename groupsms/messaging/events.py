@@ -66,6 +66,14 @@ class GroupCreated(ChangeEvent):
 
 
 @dataclass(frozen=True)
+class GroupRenamed(ChangeEvent):
+    """A group got a new name, or its name was cleared ("")."""
+
+    group_id: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class GroupLocked(ChangeEvent):
     """A group was locked for good (R10): a participant's contact got DND, or a participant's number
     opted out by text (E1). Published by `messaging.optout`, whichever path made the change."""
@@ -110,8 +118,8 @@ class NumberChanged(ChangeEvent):
 
 EVENT_TYPES: dict[str, type[ChangeEvent]] = {
     cls.__name__: cls
-    for cls in (MessageAdded, StatusChanged, RoutingChanged, GroupCreated, GroupLocked, ContactChanged, OptOutChanged,
-                NumberChanged)
+    for cls in (MessageAdded, StatusChanged, RoutingChanged, GroupCreated, GroupRenamed, GroupLocked, ContactChanged,
+                OptOutChanged, NumberChanged)
 }
 
 

@@ -57,9 +57,10 @@ from groupsms.services._base import (
 from groupsms.services.messages import _queue_to_participants, _reachable
 
 __all__ = [
-    "NumberOption", "PickerOption", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
-    "picker_numbers", "picker_contacts", "preview_group", "create_group",
-    "list_groups", "get_group", "search_participants", "mark_read", "regroup_selection",
+    "NumberOption", "PickerOption", "PickerPage", "GroupPreview", "GroupSummary", "ParticipantView", "GroupDetail",
+    "LockCause",
+    "picker_numbers", "picker_contacts", "picker_page", "preview_group", "create_group",
+    "list_groups", "get_group", "search_participants", "mark_read", "regroup_selection", "rename_group",
 ]
 
 
@@ -85,7 +86,6 @@ class PickerOption:
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class PickerPage:
     """What the picker shows: the numbers of the first `shown` contacts of `total` that match."""
 
@@ -94,14 +94,15 @@ class PickerPage:
     total: int  # contacts the actor may see that match the search
 
 
+@dataclass(frozen=True)
 class GroupPreview:
     problems: tuple[FieldError, ...]
     # E2, naming the person: "Carla Client's number (512) 555-0111 is already in 2 active groups on this number…"
     overlaps: tuple[str, ...]
     duplicate_group_id: int | None  # E11
-
     intro_text: str = ""  # the intro these participants would get, in the location's wording
     intro_note: str = ""  # what it costs each: "1 SMS segment"
+
 
 @dataclass(frozen=True)
 class GroupSummary:
@@ -135,7 +136,6 @@ class ParticipantView:
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class LockCause:
     """One thing that locked the group (R10), as it happened: a participant's number texted an
     opt-out keyword (E1), or staff turned on Do not disturb for a participant's contact."""
@@ -151,6 +151,7 @@ class LockCause:
     still: bool = True  # still opted out / DND still on
 
 
+@dataclass(frozen=True)
 class GroupDetail:
     id: int
     title: str  # the group's name, else its participants' names
@@ -163,7 +164,6 @@ class GroupDetail:
     locked_reason: str | None
     can_send: bool
     send_block_reason: str | None
-    # Who a message sent now reaches (R4, E1): the participants less numbers that opted out or
     name: str = ""  # the group's own name ("" when it has none)
     people: str = ""  # its participants' names
     lock_causes: tuple[LockCause, ...] = ()  # what locked it, oldest first (empty when unlocked)
@@ -171,6 +171,7 @@ class GroupDetail:
     # was deleted): "Recreate with everyone" is offered.
     regroup_everyone: bool = False
     can_rename: bool = False  # the actor may rename it (the permission to create groups)
+    # Who a message sent now reaches (R4, E1): the participants less numbers that opted out or
     # that a contact with DND holds, as `send_message` counts them; 0 when the actor may not send.
     recipients: int = 0
 
@@ -302,7 +303,6 @@ def _active_groups_on(s: Session, user: User, number_id: int, *, visible_only: b
     return found
 
 
-def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
 def _whose_number(choice: rules.ParticipantChoice) -> str:
     """"Carla Client's number (512) 555-0111", "Carla Client's secondary number (512) 555-0121"."""
     which = "secondary number" if choice.which == "secondary" else "number"
@@ -317,6 +317,7 @@ def _intro_names(contacts: list[tuple[Contact, str]]) -> list[str]:
     return list(seen.values())
 
 
+def _evaluate(s: Session, user: User, number_id: Any, participants: Any):
     number = access_number(s, user, number_id)  # R12 (and R14): NotFound if not usable
     contacts = [(access_contact(s, user, cid), which) for cid, which in _clean_participants(participants)]
     facts = _number_facts(s, user.location_id, [c for c, _ in contacts])
@@ -326,8 +327,8 @@ def _intro_names(contacts: list[tuple[Contact, str]]) -> list[str]:
     e164s = [c.e164 for c in choices if c.e164]
     existing = _active_groups_on(s, user, number.id, visible_only=False)
     duplicate = rules.find_duplicate(e164s, _active_groups_on(s, user, number.id, visible_only=True))
-    overlaps = tuple(
     holder = {c.e164: c for c in reversed(choices) if c.e164}
+    overlaps = tuple(
         f"{_whose_number(holder[e164])} is already in {len(ids)} active group{'s' if len(ids) > 1 else ''} "
         "on this number: replies from it will wait in Needs routing"
         for e164, ids in rules.overlap_warnings(e164s, existing).items()
@@ -346,7 +347,6 @@ def preview_group(actor: Actor | None, number_id: Any, participants: Any) -> Gro
         return _evaluate(s, user, number_id, participants)[2]
 
 
-def create_group(
 GROUP_NAME_MAX = 120
 
 
@@ -358,6 +358,7 @@ def _clean_group_name(value: Any) -> str:
     return clean_text(value, "group name", max_length=GROUP_NAME_MAX, required=False)
 
 
+def create_group(
     actor: Actor | None, number_id: Any, participants: Any, allow_duplicate: Any = False,
     name: Any = None, intro: Any = None,
 ) -> int:
@@ -382,25 +383,24 @@ def _clean_group_name(value: Any) -> str:
         group = Group(location_id=user.location_id, business_number_id=number.id, created_by_id=user.id, name=name)
         s.add(group)
         s.flush()
-        for position, (contact, which) in enumerate(contacts):
         added = []
+        for position, (contact, which) in enumerate(contacts):
             added.append(Participant(
                 group_id=group.id, contact_id=contact.id, which=which, name=contact.name,
                 e164=contact.phone(which), position=position,
             ))
-        audit(
         s.add_all(added)
         s.flush()
+        audit(
             s, user, "group.created", "group", group.id, number=number.e164,
             participants=[f"{c.id}:{w}" for c, w in contacts], name=name, intro=send_intro,
         )
         notify.publish(s, events.GroupCreated(group.location_id, group.id))
-        return group.id
         if send_intro:
             _send_intro(s, user, group, added, preview.intro_text)
+        return group.id
 
 
-# -- reading --------------------------------------------------------------------------------------
 def _send_intro(s: Session, user: User, group: Group, participants: list[Participant], text: str) -> None:
     """The intro, stored in the conversation and queued to every participant through the outbox,
     as a typed message is (never to a number that opted out or a contact with DND)."""
@@ -417,6 +417,7 @@ def _send_intro(s: Session, user: User, group: Group, participants: list[Partici
     notify.publish(s, events.MessageAdded(group.location_id, group.id, message.id))
 
 
+# -- reading --------------------------------------------------------------------------------------
 
 def _clean_filter(value: Any) -> str:
     if value is None or value == "":
@@ -550,7 +551,6 @@ def _participant_views(rows: list[tuple[Participant, Contact]], opt_outs: dict[s
     ]
 
 
-def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
 def _dnd_history(s: Session, group: Group, contact_ids: list[int]) -> dict[int, list[tuple[bool, datetime, str]]]:
     """Each contact's DND changes since the group was created, oldest first: (on, when, by whom),
     from the audit log (one statement)."""
@@ -623,6 +623,7 @@ def _everyone_can_rejoin(rows: list[tuple[Participant, Contact]], opt_outs: dict
     )
 
 
+def get_group(actor: Actor | None, group_id: Any) -> GroupDetail:
     """One conversation's header: its name, number, participants (R7, R8 tags, E1 notes), lock
     (R10) with what caused it, and whether the actor may send (R13) and rename it. A fixed number
     of statements however many participants (one more for a locked group: its DND history)."""
@@ -637,8 +638,8 @@ def _everyone_can_rejoin(rows: list[tuple[Participant, Contact]], opt_outs: dict
         participants = _participant_views(rows, opt_outs)
         locked = lock_of(group, rows, opt_outs)
         block = send_block_reason(s, user, group, locked=locked, number=usable)
-        return GroupDetail(
         people = rules.group_title([p.name for p in participants])
+        return GroupDetail(
             group.id, group.name or people, number.id, number.label,
             format_display(number.e164), creator.name if creator else "",
             group.created_at, tuple(participants), locked, block is None, block,
@@ -677,3 +678,24 @@ def regroup_selection(
             raise NotFound("Participant")
         return group.business_number_id, [(p.contact_id, p.which) for p in participants
                                           if p.contact_id != without]
+
+
+def rename_group(actor: Actor | None, group_id: Any, name: Any) -> str:
+    """Name the group ("12 Maple Ridge closing"), trimmed, at most 120 characters; "" clears the
+    name. Anyone who may see the group and create groups may. A name is not membership: the
+    participants and the business number never change (R9). Audited with before and after;
+    publishes `GroupRenamed` so open lists and pages show it. Returns the name stored."""
+    with db.transaction() as s:
+        user = acting_user(s, actor)
+        require(s, user, "group", "create")
+        group = access_group(s, user, group_id)
+        if not isinstance(name, str):
+            raise ValidationError("Group name must be text (an empty text clears it)", "name")
+        new = _clean_group_name(name)
+        if new == group.name:
+            return new
+        before, group.name = group.name, new
+        s.add(group)
+        audit(s, user, "group.renamed", "group", group.id, before=before, after=new)
+        notify.publish(s, events.GroupRenamed(group.location_id, group.id, new))
+        return new

@@ -153,6 +153,7 @@ MATRIX: dict[str, Row] = {
     "groups.regroup_selection": acme_only(
         call=lambda w, a, g, x=None: groups.regroup_selection(a, g, w.contacts["dan"])
     ),
+    "groups.rename_group": acme_only(call=lambda w, a, g, x=None: groups.rename_group(a, g, "12 Maple Ridge closing")),
     "groups.search_participants": acme_only(call=lambda w, a, g, x=None: groups.search_participants(a, g, "carla")),
     "messages.send_message": acme_only(call=lambda w, a, g, x=None: messages.send_message(a, g, "Hello all")),
     "messages.list_messages": acme_only(call=lambda w, a, g, x=None: messages.list_messages(a, g)),
