@@ -7,10 +7,13 @@ subscribe with `subscribe_in_transaction` and run inside the writer's transactio
 
 With REFLEX_REDIS_URL set (several web workers, separate `groupsms worker` processes), changes go
 through a Redis channel, so a receipt processed in one process reaches browsers served by another.
+The channel (and the shared send-rate schedule) is named by GROUPSMS_REDIS_PREFIX, by default one
+derived from the database URL: two installs, or two test runs, on one Redis don't hear each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -31,27 +34,43 @@ _lock = threading.Lock()
 outbox_ready = threading.Event()
 
 
-CHANNEL = "groupsms:changes"
+def redis_prefix() -> str:
+    """What this install's Redis names start with: GROUPSMS_REDIS_PREFIX, else "groupsms:" and a hash
+    of the database URL (every process of one install shares its database, so they agree)."""
+    configured = os.environ.get("GROUPSMS_REDIS_PREFIX", "").strip()
+    if configured:
+        return configured
+    from groupsms import config
+
+    url = str(db._engine.url.render_as_string(hide_password=False)) if db._engine is not None else (  # noqa: SLF001
+        config.load().database_url)
+    return "groupsms:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def channel() -> str:
+    """The Redis channel this install's changes go through."""
+    return f"{redis_prefix()}:changes"
 
 
 class _RedisBus:
     """Publishes changes to a Redis channel; a daemon thread hands what arrives to local listeners."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel_name: str | None = None) -> None:
         import redis
 
         self._client = redis.Redis.from_url(url)
         self._listening = False
+        self.channel = channel_name or channel()
 
     def publish(self, change: ChangeEvent) -> None:
-        self._client.publish(CHANNEL, json.dumps(change.to_json()))
+        self._client.publish(self.channel, json.dumps(change.to_json()))
 
     def listen(self) -> None:
         if self._listening:
             return
         self._listening = True
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(CHANNEL)
+        pubsub.subscribe(self.channel)
         threading.Thread(target=self._run, args=(pubsub,), name="groupsms-changes", daemon=True).start()
 
     def _run(self, pubsub) -> None:  # noqa: ANN001
@@ -67,7 +86,7 @@ class _RedisBus:
             except Exception:  # a dropped connection: resubscribe and carry on
                 log.exception("change bus: reconnecting")
                 try:
-                    pubsub.subscribe(CHANNEL)
+                    pubsub.subscribe(self.channel)
                 except Exception:
                     threading.Event().wait(1.0)
 

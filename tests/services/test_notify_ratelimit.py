@@ -103,10 +103,10 @@ def test_e4_changes_cross_processes_through_redis(world, monkeypatch):
     unsubscribe = notify.subscribe(seen.append)
     try:
         other_process = redis.Redis.from_url(REDIS_URL)
-        wait_until(lambda: other_process.pubsub_numsub(notify.CHANNEL)[0][1] >= 1, what="subscription")
-        other_process.publish(notify.CHANNEL, '{"type": "nonsense", "location_id": 1}')  # ignored
+        wait_until(lambda: other_process.pubsub_numsub(notify.channel())[0][1] >= 1, what="subscription")
+        other_process.publish(notify.channel(), '{"type": "nonsense", "location_id": 1}')  # ignored
         other_process.publish(
-            notify.CHANNEL,
+            notify.channel(),
             '{"type": "StatusChanged", "location_id": 1, "group_id": 7, "message_id": 9, "status": "delivered"}',
         )
         wait_until(lambda: seen, timeout=5, what="the change from the other process")
