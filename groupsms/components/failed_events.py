@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from groupsms.domain.clock import UTC_CLOCK, Clock
 from groupsms.messaging.inbound_failures import FailedEvent
 
 
@@ -18,8 +19,8 @@ class FailedEventRow:
     error: str
 
 
-def failed_event_row(e: FailedEvent) -> FailedEventRow:
-    return FailedEventRow(e.received_at.strftime("%Y-%m-%d %H:%M UTC"),
+def failed_event_row(e: FailedEvent, clock: Clock = UTC_CLOCK) -> FailedEventRow:
+    return FailedEventRow(clock.full(e.received_at),
                           f"{e.summary} (gave up after {e.attempts} attempts)", e.error)
 
 

@@ -13,6 +13,8 @@ import reflex as rx
 
 from groupsms.components import forms
 from groupsms.components.failed_events import failed_events_section
+from groupsms.domain.audit_text import KINDS
+from groupsms.domain.clock import UTC_CLOCK, Clock
 from groupsms.security import MIN_PASSWORD_LENGTH
 from groupsms.services.audit import AuditEntry
 from groupsms.services.policy import PermissionRow
@@ -44,37 +46,88 @@ class PermissionCell:
 
 @dataclasses.dataclass
 class AuditRow:
-    when: str
+    when: str  # "Yesterday, 2:46 PM" in the viewer's zone
+    when_full: str  # "Dec 1, 2026, 2:46 PM CST" (the tooltip)
     actor: str
-    action: str
-    detail: str
+    kind: str  # "Contacts"
+    sentence: str  # "Ada changed Carla Mendes's name from 'Carla M.' to 'Carla Mendes'"
 
 
-def audit_row(e: AuditEntry) -> AuditRow:
-    action = e.action.replace(".", " ").replace("_", " ")
-    return AuditRow(e.at.strftime("%Y-%m-%d %H:%M UTC"), e.actor, f"{action} ({e.object})", e.detail)
+@dataclasses.dataclass
+class PersonChoice:
+    value: str  # a user id, or "system"
+    label: str
+
+
+def audit_row(e: AuditEntry, clock: Clock = UTC_CLOCK) -> AuditRow:
+    return AuditRow(clock.stamp(e.at), clock.full(e.at), e.actor, KINDS.get(e.kind, ("Other",))[0], e.sentence)
+
+
+def _audit_filters(s: Any) -> rx.Component:
+    kinds = [forms.option("All changes", "")] + [forms.option(label, key) for key, (label, _) in KINDS.items()]
+    return rx.form(
+        rx.flex(
+            forms.field("Person", "audit-person", forms.native_select(
+                "audit-person", "person",
+                [forms.option("Everyone", ""), rx.foreach(s.audit_people, lambda p: forms.option(p.label, p.value))],
+                value=s.audit_person, on_change=lambda v: s.set_audit_filter("audit_person", v))),
+            forms.field("Kind", "audit-kind", forms.native_select(
+                "audit-kind", "kind", kinds, value=s.audit_kind, on_change=lambda v: s.set_audit_filter("audit_kind", v))),
+            forms.field("From", "audit-from", rx.el.input(
+                type="date", id="audit-from", name="date_from", value=s.audit_from, on_change=lambda v: s.set_audit_filter("audit_from", v),
+                class_name="native-select")),
+            forms.field("To", "audit-to", rx.el.input(
+                type="date", id="audit-to", name="date_to", value=s.audit_to, on_change=lambda v: s.set_audit_filter("audit_to", v),
+                class_name="native-select")),
+            rx.flex(
+                rx.button(rx.icon("filter", size=14), "Apply filters", type="submit", size="2"),
+                rx.button("Clear", type="button", variant="soft", size="2", on_click=s.clear_audit_filters),
+                rx.button(rx.icon("download", size=14), "Download CSV", type="button", variant="soft", size="2",
+                          on_click=s.export_audit),
+                gap="2", align="end", wrap="wrap",
+            ),
+            gap="3", wrap="wrap", align="end", width="100%",
+            direction={"initial": "column", "sm": "row"},
+        ),
+        on_submit=s.filter_audit,
+        reset_on_submit=False,
+        aria_label="Filter the audit log",
+        width="100%",
+    )
 
 
 def _audit_log(s: Any) -> rx.Component:
-    """E8: who changed what, newest first."""
+    """E8: who changed what, newest first, as sentences; filters, pages of 50 and a CSV export."""
     return rx.vstack(
         rx.heading("Recent changes", size="5", as_="h2"),
-        rx.text("Who created groups, sent messages, and changed contacts, numbers, users and permissions.",
-                size="2", color_scheme="gray"),
+        rx.text("Who created groups, sent messages, and changed contacts, numbers, users and permissions. "
+                "Times are in " + s.audit_zone + ".", size="2", color_scheme="gray"),
+        _audit_filters(s),
+        forms.error_notice(s.audit_error),
         rx.box(
             rx.el.table(
                 rx.el.caption("Recent changes", class_name="visually-hidden"),
-                rx.el.thead(rx.el.tr(*(rx.el.th(h, scope="col") for h in ("When", "Who", "What", "Details")))),
+                rx.el.thead(rx.el.tr(*(rx.el.th(h, scope="col") for h in ("When", "Who", "Kind", "What")))),
                 rx.el.tbody(rx.foreach(s.audit_rows, lambda r: rx.el.tr(
-                    rx.el.td(r.when), rx.el.td(r.actor), rx.el.td(r.action), rx.el.td(r.detail),
+                    rx.el.td(rx.el.time(r.when, title=r.when_full)), rx.el.td(r.actor), rx.el.td(r.kind),
+                    rx.el.td(r.sentence),
                 ))),
                 class_name="perm-table audit-table",
             ),
             width="100%",
             overflow="auto",
-            max_height="28rem",
+            max_height="36rem",
             tab_index=0,  # scrollable by keyboard
             aria_label="Recent changes, scrollable",
+        ),
+        rx.cond(s.audit_rows.length() == 0, rx.text("No changes match these filters.", size="2",
+                                                     color_scheme="gray")),
+        rx.flex(
+            rx.button(rx.icon("chevron-left", size=14), "Newer", variant="soft", size="2",
+                      disabled=~s.audit_has_newer, on_click=s.audit_newer),
+            rx.button("Older", rx.icon("chevron-right", size=14), variant="soft", size="2",
+                      disabled=~s.audit_has_older, on_click=s.audit_older),
+            gap="2", justify="end", width="100%",
         ),
         spacing="3", width="100%",
     )

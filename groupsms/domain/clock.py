@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 CLOCKS = ("12h", "24h")
@@ -153,12 +153,21 @@ class Clock:
             return self.time(moment)
         return self.day(moment, now)
 
-    def day_bounds(self, day: datetime) -> tuple[datetime, datetime]:
-        """The UTC instants a local calendar day starts and ends (for "from"/"to" date filters)."""
-        local = self.local(day)
+    def day_bounds(self, day: datetime | date) -> tuple[datetime, datetime]:
+        """The UTC instants a local calendar day starts and ends (for "from"/"to" date filters).
+        A `date` is that calendar day in this zone; a `datetime` is the local day it falls on. A
+        day is 23 or 25 hours long when the clocks change."""
+        local = self.local(day) if isinstance(day, datetime) else day
         start = datetime(local.year, local.month, local.day, tzinfo=self.zone)
-        end = start + timedelta(days=1)
+        following = local + timedelta(days=1) if not isinstance(local, datetime) else local.date() + timedelta(days=1)
+        end = datetime(following.year, following.month, following.day, tzinfo=self.zone)
         return start.astimezone(UTC), end.astimezone(UTC)
+
+    def iso(self, moment: datetime) -> str:
+        """Sortable local time with its UTC offset, for exports: "2026-12-01 14:46:05 -06:00"."""
+        t = self.local(moment)
+        offset = t.strftime("%z")
+        return f"{t:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
 
 
 UTC_CLOCK = Clock()

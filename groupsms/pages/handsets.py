@@ -9,13 +9,14 @@ Only with the built-in simulator (no VONAGE_API_KEY); otherwise the page says so
 from __future__ import annotations
 
 import dataclasses
-import time
+from datetime import UTC, datetime
 
 import reflex as rx
 
 from groupsms.components import forms
 from groupsms.components.forms import form_text
 from groupsms.components.layout import app_shell
+from groupsms.domain.clock import Clock
 from groupsms.domain.phones import format_display
 from groupsms.pages import Page
 from groupsms.pages.session import SessionState, signed_in
@@ -51,23 +52,24 @@ class BusinessOption:
     label: str
 
 
-def _when(epoch: float) -> str:
+def _when(epoch: float, clock: Clock) -> str:
+    """The viewer's local time of a simulator timestamp ("2:46 PM", "Yesterday, 2:46 PM")."""
     if not epoch:
         return ""
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
+    return clock.stamp(datetime.fromtimestamp(epoch, UTC))
 
 
-def _handset(h: HandsetView) -> HandsetRow:
+def _handset(h: HandsetView, clock: Clock) -> HandsetRow:
     if h.received or h.sent:
         summary = f"{h.received} received · {h.sent} sent"
     else:
         summary = "No texts yet"
     return HandsetRow(h.e164, h.display, h.contact_name, h.which.capitalize(), summary, h.last_text,
-                      _when(h.last_at))
+                      _when(h.last_at, clock))
 
 
-def _text(m: HandsetMessage) -> TextRow:
-    return TextRow(m.direction == "sent", m.business_display, m.text, _when(m.at))
+def _text(m: HandsetMessage, clock: Clock) -> TextRow:
+    return TextRow(m.direction == "sent", m.business_display, m.text, _when(m.at, clock))
 
 
 class HandsetsState(SessionState):
@@ -102,7 +104,7 @@ class HandsetsState(SessionState):
             self.load_error = found.error if self.available else ""
             return None
         self.available, self.load_error = True, ""
-        self.handsets = [_handset(h) for h in found.value]
+        self.handsets = [_handset(h, actor.clock) for h in found.value]
         owned = await self._attempt(numbers.list_numbers, actor)
         mine = [BusinessOption(n.e164, f"{n.label} · {n.display}") for n in owned.value] if owned.ok else []
         self.business_numbers = mine
@@ -123,7 +125,7 @@ class HandsetsState(SessionState):
         if not thread.ok:
             self.reply_error = thread.error
             return None
-        self.texts = [_text(m) for m in thread.value]
+        self.texts = [_text(m, actor.clock) for m in thread.value]
         # Reply to the number that last texted this phone, else the first one the actor may use.
         known = {o.e164 for o in self.business_numbers}
         extra = [m.business_e164 for m in thread.value if m.business_e164 not in known]

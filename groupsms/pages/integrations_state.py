@@ -16,7 +16,6 @@ from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import api_tokens, users
 from groupsms.services import webhook_subscriptions as subs
 
-_WHEN = "%Y-%m-%d %H:%M UTC"
 
 
 @dataclasses.dataclass
@@ -89,8 +88,8 @@ class IntegrationsState(SessionState):
         self.allowed = True
         self.tokens = [
             TokenRow(t.id, t.name, t.prefix + "…", f"{t.user_name} ({t.user_email})",
-                     ", ".join(t.scopes) or "everything the user may do", t.created_at.strftime(_WHEN),
-                     t.last_used_at.strftime(_WHEN) if t.last_used_at else "never")
+                     ", ".join(t.scopes) or "everything the user may do", actor.clock.full(t.created_at),
+                     actor.clock.full(t.last_used_at) if t.last_used_at else "never")
             for t in (tokens.value if tokens.ok else [])
         ]
         self.user_choices = [UserChoice(str(u.id), f"{u.name} ({u.email})")
@@ -186,7 +185,7 @@ class IntegrationsState(SessionState):
         self.deliveries = [
             DeliveryRow(d.id, f"{d.event_type} ({d.event_id})", d.status, d.attempts,
                         d.last_error or (f"HTTP {d.last_status_code}" if d.last_status_code else "not sent yet"),
-                        d.created_at.strftime(_WHEN))
+                        actor.clock.full(d.created_at))
             for d in (found.value if found.ok else [])
         ]
         self.hook_error = self.hook_error or found.error

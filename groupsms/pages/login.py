@@ -17,6 +17,19 @@ logger = logging.getLogger(__name__)
 
 _MAX_EMAIL_LENGTH = 254
 _MAX_PASSWORD_LENGTH = 1024
+_MAX_BROWSER_FIELD = 100  # the service validates and caps what it keeps
+
+# Fills the hidden fields with the browser's IANA zone and its locale carrying the hour cycle
+# ("en-US-u-hc-h12"): times are shown that way until the profile sets its own.
+BROWSER_CLOCK_JS = """(() => { try {
+  const put = (id, v) => { const el = document.getElementById(id); if (el) el.value = v || ""; };
+  put("browser_zone", Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const lang = navigator.language || "";
+  const hc = lang ? new Intl.DateTimeFormat(lang, {hour: "numeric"}).resolvedOptions().hourCycle : "";
+  put("browser_locale", lang && hc && !lang.includes("-u-") ? lang + "-u-hc-" + hc : lang);
+  const email = document.getElementById("email");
+  if (email && (!document.activeElement || document.activeElement === document.body)) email.focus();
+} catch (e) {} })()"""
 
 
 class LoginState(SessionState):
@@ -42,7 +55,8 @@ class LoginState(SessionState):
             return None
         try:
             # The hash runs on the sign-in pool, never on the event loop; throttled per client too.
-            token, _actor = await sessions.sign_in_async(email, password, self._client_address())
+            zone, locale = _browser_fields(form_data)
+            token, _actor = await sessions.sign_in_async(email, password, self._client_address(), zone, locale)
         except AuthError as exc:
             self.error = str(exc)
             return None
@@ -75,6 +89,15 @@ def _credentials(form_data: Any) -> tuple[str, str]:
     return email, password
 
 
+def _browser_fields(form_data: Any) -> tuple[str, str]:
+    """The browser's zone and locale from the hidden fields ("" when missing or not text)."""
+    values = []
+    for key in ("browser_zone", "browser_locale"):
+        value = form_data.get(key) if isinstance(form_data, dict) else None
+        values.append(value[:_MAX_BROWSER_FIELD] if isinstance(value, str) else "")
+    return values[0], values[1]
+
+
 def _field(label: str, **input_props: Any) -> rx.Component:
     field_id = input_props["id"]
     return rx.vstack(
@@ -98,6 +121,7 @@ def login_page() -> rx.Component:
                     type="email",
                     auto_complete="username",
                     required=True,
+                    auto_focus=True,
                 ),
                 _field(
                     "Password",
@@ -117,6 +141,8 @@ def login_page() -> rx.Component:
                         width="100%",
                     ),
                 ),
+                rx.el.input(type="hidden", id="browser_zone", name="browser_zone", default_value=""),
+                rx.el.input(type="hidden", id="browser_locale", name="browser_locale", default_value=""),
                 # Disabled until the page is connected: a native submit of the prerendered form
                 # would put the password in the URL.
                 rx.button(
@@ -130,6 +156,7 @@ def login_page() -> rx.Component:
                 width="100%",
             ),
             on_submit=LoginState.sign_in,
+            on_mount=rx.call_script(BROWSER_CLOCK_JS),
             reset_on_submit=False,
             width="100%",
         ),

@@ -18,6 +18,7 @@ from groupsms.components.user_admin import (
     ROLE_LABELS,
     AuditRow,
     PermissionCell,
+    PersonChoice,
     UserRow,
     admin_view,
     audit_row,
@@ -31,6 +32,7 @@ from groupsms.services import audit, inbound_events, policy, users
 
 _MAX_PASSWORD = 1024
 REFUSAL = "Only admins can manage users"
+_AUDIT_FILTER_FIELDS = ("audit_person", "audit_kind", "audit_from", "audit_to")
 
 
 class UsersState(SessionState):
@@ -40,6 +42,18 @@ class UsersState(SessionState):
     rows: list[UserRow] = []
     permissions: list[PermissionCell] = []
     audit_rows: list[AuditRow] = []
+    # The audit log's filters (as the form holds them), its page and its cursors.
+    audit_people: list[PersonChoice] = []
+    audit_person: str = ""
+    audit_kind: str = ""
+    audit_from: str = ""
+    audit_to: str = ""
+    audit_zone: str = ""
+    audit_has_older: bool = False
+    audit_has_newer: bool = False
+    audit_error: str = ""
+    _audit_oldest: int = 0
+    _audit_newest: int = 0
     failed_events: list[FailedEventRow] = []
     error: str = ""
     notice: str = ""
@@ -63,12 +77,12 @@ class UsersState(SessionState):
     async def _refresh(self, actor):
         # The page is for admins; the services check `user:manage` and `policy:manage` on every call.
         if actor.role != "admin":
-            self._reset_fields("rows", "permissions", "audit_rows", "failed_events", "allowed")
+            self._reset_fields("rows", "permissions", "audit_rows", "audit_people", "failed_events", "allowed")
             self.loaded = True
             return None
         team = await self._attempt(users.list_users, actor)
         perms = await self._attempt(policy.list_role_permissions, actor)
-        log = await self._attempt(audit.list_audit_events, actor, 20)
+        log_error = await self._load_audit(actor)
         failed = await self._attempt(inbound_events.list_failed_inbound_events, actor, 20)
         self.allowed = True
         self.rows = [
@@ -76,11 +90,81 @@ class UsersState(SessionState):
             for u in (team.value if team.ok else [])
         ]
         self.permissions = [permission_cell(p) for p in perms.value] if perms.ok else []
-        self.audit_rows = [audit_row(e) for e in log.value] if log.ok else []
-        self.failed_events = [failed_event_row(e) for e in failed.value] if failed.ok else []
+        self.audit_people = [PersonChoice(str(u.id), u.name) for u in (team.value if team.ok else [])] + [
+            PersonChoice("system", "groupsms (automatic)")]
+        self.audit_error = log_error
+        self.failed_events = [failed_event_row(e, actor.clock) for e in failed.value] if failed.ok else []
         self.load_error = team.error or perms.error
         self.loaded = True
         return None
+
+    # -- audit log ----------------------------------------------------------------------------------
+
+    def _audit_filters(self) -> dict:
+        return {"person": self.audit_person, "kind": self.audit_kind, "date_from": self.audit_from,
+                "date_to": self.audit_to}
+
+    async def _load_audit(self, actor, *, before_id=None, after_id=None) -> str:
+        """One page of the log with the current filters; the error to show ("" when fine)."""
+        found = await self._attempt(audit.audit_page, actor, **self._audit_filters(), before_id=before_id,
+                                    after_id=after_id)
+        self.audit_zone = actor.clock.zone_name
+        if not found.ok:
+            self._assign(audit_rows=[], audit_has_older=False, audit_has_newer=False)
+            return found.error
+        page = found.value
+        self.audit_rows = [audit_row(e, actor.clock) for e in page.entries]
+        self._assign(audit_has_older=page.has_older, audit_has_newer=page.has_newer)
+        if page.entries:
+            self._audit_newest, self._audit_oldest = page.entries[0].id, page.entries[-1].id
+        return ""
+
+    @rx.event
+    @signed_in
+    async def set_audit_filter(self, actor, field, value):
+        """One filter control changed (applied with "Apply filters")."""
+        if field in _AUDIT_FILTER_FIELDS and isinstance(value, str) and len(value) <= 20:
+            setattr(self, field, value)
+        return None
+
+    @rx.event
+    @signed_in(error="audit_error")
+    async def filter_audit(self, actor, form_data):
+        """Show the log for the person, kind and dates of the filter form (from its first page)."""
+        values = [form_text(form_data, key, 20) for key in ("person", "kind", "date_from", "date_to")]
+        if None in values:
+            self.audit_error = "Pick the filters again."
+            return None
+        self.audit_person, self.audit_kind, self.audit_from, self.audit_to = (v.strip() for v in values)
+        self.audit_error = await self._load_audit(actor)
+        return None
+
+    @rx.event
+    @signed_in(error="audit_error")
+    async def clear_audit_filters(self, actor):
+        self._reset_fields("audit_person", "audit_kind", "audit_from", "audit_to")
+        self.audit_error = await self._load_audit(actor)
+        return None
+
+    @rx.event
+    @signed_in(error="audit_error")
+    async def audit_older(self, actor):
+        self.audit_error = await self._load_audit(actor, before_id=self._audit_oldest or None)
+        return None
+
+    @rx.event
+    @signed_in(error="audit_error")
+    async def audit_newer(self, actor):
+        self.audit_error = await self._load_audit(actor, after_id=self._audit_newest or None)
+        return None
+
+    @rx.event
+    @signed_in(error="audit_error")
+    async def export_audit(self, actor):
+        """The filtered log as a CSV download (times in the viewer's zone)."""
+        self.audit_error = ""
+        text = await self._call(audit.audit_csv, actor, **self._audit_filters())
+        return rx.download(data=text, filename="audit-log.csv", mime_type="text/csv")
 
     def _user_by_id(self, user_id) -> UserRow | None:
         uid = forms.browser_id(user_id)

@@ -209,13 +209,15 @@ def update_contact(
         changes = {k: v for k, v in changes.items() if getattr(contact, k) != v}
         if not changes:
             return
+        before = {key: getattr(contact, key) for key in changes}  # the audit's "from … to …"
         for key, value in changes.items():
             setattr(contact, key, value)
         if contact.secondary_phone and contact.primary_phone == contact.secondary_phone:
             raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
         contact.updated_at = utcnow()
         s.add(contact)
-        audit(s, user, "contact.updated", "contact", contact.id, fields=sorted(changes))
+        audit(s, user, "contact.updated", "contact", contact.id, fields=sorted(changes), before=before,
+              after=changes)
         _changed(s, contact)
 
 

@@ -273,6 +273,7 @@ def _import_row(
     existing, changes, turn_dnd_on = plan.existing, plan.changes, plan.turn_dnd_on
     if not changes and not turn_dnd_on:
         return "unchanged", existing
+    before = {key: getattr(existing, key) for key in changes}  # the audit's "from … to …"
     for key, value in changes.items():
         setattr(existing, key, value)
     existing.updated_at = utcnow()
@@ -284,7 +285,8 @@ def _import_row(
         fields.append("dnd")
         audit(s, user, "contact.dnd_changed", "contact", existing.id, dnd=True, locked_groups=locked,
               source="csv import")
-    audit(s, user, "contact.updated", "contact", existing.id, fields=fields, source="csv import")
+    audit(s, user, "contact.updated", "contact", existing.id, fields=fields, source="csv import",
+          before=before, after=dict(changes))
     s.flush()
     return "updated", existing
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from groupsms import config, db
+from groupsms.domain.clock import valid_zone
 from groupsms.errors import AuthError
 from groupsms.models import AuthSession, LoginAttempt, User, utcnow
 from groupsms.security import new_token, token_hash, verify_password
@@ -119,6 +121,24 @@ class _Attempt:
     password: str
     client: str | None
     password_hash: str | None  # None: no such user (a dummy hash is verified, for equal timing)
+    browser_zone: str = ""  # what the sign-in form read from the browser (see `_browser`)
+    browser_locale: str = ""
+
+
+_MAX_LOCALE = 35  # the column's width
+_LOCALE = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _browser(zone: object, locale: object) -> tuple[str, str]:
+    """The browser's IANA zone and BCP 47 locale as reported by the sign-in page; anything that is
+    not one (an unknown zone, a malformed or overlong locale) is dropped, never stored."""
+    clean_zone = zone.strip() if isinstance(zone, str) else ""
+    if not clean_zone or not valid_zone(clean_zone):
+        clean_zone = ""
+    clean_locale = locale.strip() if isinstance(locale, str) else ""
+    if len(clean_locale) > _MAX_LOCALE or not _LOCALE.fullmatch(clean_locale):
+        clean_locale = ""
+    return clean_zone, clean_locale
 
 
 def _clean(email: object, password: object, client: object) -> tuple[str, str, str | None]:
@@ -153,13 +173,15 @@ def _check_email_throttle(s: Session, email: str) -> None:
     _enforce(s, EMAIL, utcnow(), LoginAttempt.email == email.lower())
 
 
-def _prepare(email: object, password: object, client: object) -> _Attempt:
+def _prepare(email: object, password: object, client: object, zone: object = "",
+             locale: object = "") -> _Attempt:
     """Step 1 (short transaction): throttles, then the stored hash."""
     email, password, client = _clean(email, password, client)
+    zone, locale = _browser(zone, locale)
     with db.transaction() as s:
         _check_throttles(s, email, client, utcnow())
         user = s.exec(select(User).where(func.lower(User.email) == email)).first()
-        return _Attempt(email, password, client, user.password_hash if user else None)
+        return _Attempt(email, password, client, user.password_hash if user else None, zone, locale)
 
 
 def _finish(attempt: _Attempt, ok: bool) -> tuple[str, Actor]:
@@ -173,19 +195,24 @@ def _finish(attempt: _Attempt, ok: bool) -> tuple[str, Actor]:
                 raise AuthError("This account is deactivated. Ask an admin of your location.")
             token = new_token()
             days = config.load().session_days
-            s.add(AuthSession(user_id=user.id, token_hash=token_hash(token), expires_at=now + timedelta(days=days),
-                              last_seen_at=now))
+            row = AuthSession(user_id=user.id, token_hash=token_hash(token), expires_at=now + timedelta(days=days),
+                              last_seen_at=now, browser_zone=attempt.browser_zone,
+                              browser_locale=attempt.browser_locale)
+            s.add(row)
             s.exec(delete(LoginAttempt).where(LoginAttempt.email == attempt.email))
             audit(s, user, "session.signed_in", "user", user.id)
-            return token, Actor.of(user)
+            return token, Actor.of(user, row)
         s.add(LoginAttempt(email=attempt.email, client=attempt.client, at=now))
     raise AuthError("Wrong email or password")
 
 
-def sign_in(email: object, password: object, client: object = None) -> tuple[str, Actor]:
+def sign_in(email: object, password: object, client: object = None, browser_zone: object = "",
+            browser_locale: object = "") -> tuple[str, Actor]:
     """Check the credentials; return a new session token and the actor. `client` is the address
-    the attempt came from (throttled on its own). Runs in the calling thread (CLI, tests)."""
-    attempt = _prepare(email, password, client)
+    the attempt came from (throttled on its own); `browser_zone` and `browser_locale` are what the
+    browser reported (its IANA zone, its locale with the hour cycle), kept on the session for the
+    times it shows when the profile sets none. Runs in the calling thread (CLI, tests)."""
+    attempt = _prepare(email, password, client, browser_zone, browser_locale)
     ok = verify_password(attempt.password_hash, attempt.password)
     return _finish(attempt, ok)
 
@@ -203,11 +230,12 @@ def _pool() -> ThreadPoolExecutor:
         return _hash_pool
 
 
-async def sign_in_async(email: object, password: object, client: object = None) -> tuple[str, Actor]:
+async def sign_in_async(email: object, password: object, client: object = None, browser_zone: object = "",
+                        browser_locale: object = "") -> tuple[str, Actor]:
     """`sign_in` for the web app: the database steps on the default thread pool, the hash on a
     pool of its own, and at most MAX_WAITING_SIGN_INS waiting for it (the rest are refused)."""
     global _waiting
-    attempt = await asyncio.to_thread(_prepare, email, password, client)
+    attempt = await asyncio.to_thread(_prepare, email, password, client, browser_zone, browser_locale)
     with _pool_lock:
         if _waiting >= MAX_WAITING_SIGN_INS:
             raise SignInBusy()

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from groupsms import db
 from groupsms.access.fetch import location_user
+from groupsms.domain.clock import CLOCKS, valid_zone
 from groupsms.errors import ValidationError
 from groupsms.models import DATA_ACCESS, ROLES, AuthSession, LoginAttempt, User, utcnow
 from groupsms.security import check_password_strength, hash_password, token_hash, verify_password
@@ -39,6 +40,9 @@ __all__ = [
     "set_user_password",
     "set_user_active",
     "change_own_password",
+    "Preferences",
+    "get_my_preferences",
+    "set_my_preferences",
     "EMAIL_UNAVAILABLE",
 ]
 
@@ -236,3 +240,52 @@ def set_user_active(actor: Actor | None, user_id: Any, active: Any) -> None:
         target.is_active = active
         s.add(target)
         audit(s, admin, "user.activated" if active else "user.deactivated", "user", target.id)
+
+
+# -- how the user reads times ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preferences:
+    time_zone: str  # "" = the browser's
+    clock: str  # "", "12h" or "24h"; "" = the browser locale's
+    browser_zone: str  # what this browser reported at sign-in ("" when it said nothing usable)
+    browser_locale: str
+
+
+def get_my_preferences(actor: Actor | None, token: Any = None) -> Preferences:
+    """The signed-in user's own time zone and clock settings, with what the browser of the session
+    named by `token` reported at sign-in (for "Automatic (browser: …)")."""
+    with db.read() as s:
+        me = acting_user(s, actor)
+        row = None
+        if isinstance(token, str) and token:
+            row = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token),
+                                                   AuthSession.user_id == me.id)).first()
+        return Preferences(me.time_zone, me.clock, row.browser_zone if row else "",
+                           row.browser_locale if row else "")
+
+
+def set_my_preferences(actor: Actor | None, time_zone: Any, clock: Any) -> None:
+    """The signed-in user sets their own time zone (an IANA name, or "" for the browser's) and
+    clock ("12h", "24h", or "" for the browser locale's). Every page uses them from the next event."""
+    if not isinstance(time_zone, str):
+        raise ValidationError("Time zone must be text", "time zone")
+    time_zone = time_zone.strip()
+    if time_zone == "UTC":
+        pass
+    elif time_zone and not valid_zone(time_zone):
+        shown = time_zone if len(time_zone) <= 64 else time_zone[:64] + "…"
+        raise ValidationError(f"{shown!r} is not a time zone: pick one from the list, like America/Chicago",
+                              "time zone")
+    if clock not in ("", *CLOCKS):
+        raise ValidationError(f'Clock must be "12h", "24h" or "" (automatic), got {str(clock)[:20]!r}', "clock")
+    with db.transaction() as s:
+        me = acting_user(s, actor)
+        if me.time_zone == time_zone and me.clock == clock:
+            return
+        audit(s, me, "user.preferences_changed", "user", me.id,
+              before={"time_zone": me.time_zone, "clock": me.clock},
+              after={"time_zone": time_zone, "clock": clock})
+        me.time_zone, me.clock = time_zone, clock
+        s.add(me)

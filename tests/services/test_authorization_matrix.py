@@ -99,6 +99,10 @@ MATRIX: dict[str, Row] = {
     "users.change_own_password": everyone(
         lambda w, a, g, x=None: users.change_own_password(a, "correct-horse-battery", "another-long-pw")
     ),
+    "users.get_my_preferences": everyone(lambda w, a, g, x=None: users.get_my_preferences(a)),
+    "users.set_my_preferences": everyone(
+        lambda w, a, g, x=None: users.set_my_preferences(a, "America/Chicago", "12h")
+    ),
     "numbers.list_numbers": everyone(lambda w, a, g, x=None: numbers.list_numbers(a)),
     "numbers.set_number_label": admins_only(
         lambda w, a, g, x=None: numbers.set_number_label(a, w.numbers["spare"], "Renamed line")
@@ -133,16 +137,16 @@ MATRIX: dict[str, Row] = {
     ),
     "groups.picker_numbers": everyone(lambda w, a, g, x=None: groups.picker_numbers(a)),
     "groups.picker_contacts": everyone(lambda w, a, g, x=None: groups.picker_contacts(a)),
-    "groups.preview_group": acme_only(
-        call=lambda w, a, g, x=None: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
-    ),
-    "groups.create_group": acme_only(
     "groups.picker_page": everyone(lambda w, a, g, x=None: groups.picker_page(a)),
     "location_settings.get_intro": everyone(lambda w, a, g, x=None: location_settings.get_intro(a)),
     "location_settings.set_intro": Row(
         lambda w, a, g, x=None: location_settings.set_intro(a, True, "Hi {names}, {business} here. Reply STOP to opt out."),
         full=Forbidden, assigned=Forbidden, other=OK,
     ),
+    "groups.preview_group": acme_only(
+        call=lambda w, a, g, x=None: groups.preview_group(a, w.numbers["main"], pick(w, "carla", "erin"))
+    ),
+    "groups.create_group": acme_only(
         call=lambda w, a, g, x=None: groups.create_group(a, w.numbers["main"], pick(w, "carla", "erin"))
     ),
     "groups.list_groups": everyone(lambda w, a, g, x=None: groups.list_groups(a)),
@@ -177,6 +181,12 @@ MATRIX: dict[str, Row] = {
     ),
     "audit.list_audit_events": Row(
         lambda w, a, g, x=None: audit.list_audit_events(a), full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "audit.audit_page": Row(
+        lambda w, a, g, x=None: audit.audit_page(a, kind="users"), full=Forbidden, assigned=Forbidden, other=OK,
+    ),
+    "audit.audit_csv": Row(
+        lambda w, a, g, x=None: audit.audit_csv(a, kind="contacts"), full=Forbidden, assigned=Forbidden, other=OK,
     ),
     "inbound_events.list_failed_inbound_events": Row(
         lambda w, a, g, x=None: inbound_events.list_failed_inbound_events(a), full=Forbidden,
