@@ -40,7 +40,7 @@ def _field_choice(f: MergeField) -> rx.Component:
     return rx.vstack(
         rx.el.label(f.label, html_for=control_id, class_name="field-label"),
         rx.el.select(
-            forms.option("Automatic: the kept contact's, else the duplicate's", "auto"),
+            forms.option("Automatic", "auto"),
             forms.option("Keep: " + rx.cond(f.keep_value != "", f.keep_value, "(empty)"), "keep"),
             forms.option("Duplicate: " + rx.cond(f.other_value != "", f.other_value, "(empty)"), "other"),
             id=control_id, name="choice_" + f.field, class_name="native-select", default_value="auto",
@@ -52,8 +52,8 @@ def _field_choice(f: MergeField) -> rx.Component:
 def merge_dialog(s: Any) -> rx.Component:
     return forms.dialog(
         "Merge duplicate contacts",
-        "The duplicate is removed. The contact you keep takes its numbers where its own are empty (or "
-        "the values you pick), its assignment and its DND. Groups keep the names and numbers they "
+        "The duplicate is removed. The contact you keep takes its numbers where its own are empty "
+        "(Automatic) or the values you pick, its assignment and its DND. Groups keep the names and numbers they "
         "captured; the duplicate's participants now belong to the kept contact.",
         s.merge_open,
         s.close_merge,

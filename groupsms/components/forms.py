@@ -81,7 +81,7 @@ def text_field(label: str, control_id: str, name: str, hint: str | None = None, 
     hint_id = f" {control_id}-hint" if hint else ""
     props.setdefault("aria_describedby", rx.cond(error != "", f"{control_id}-error{hint_id}", hint_id.strip()))
     control = rx.input(id=control_id, name=name, width="100%", aria_invalid=rx.cond(error != "", "true", "false"),
-                       color_scheme=rx.cond(error != "", "red", "gray"), **props)
+                       box_shadow=rx.cond(error != "", "inset 0 0 0 1px var(--red-9)", ""), **props)
     return rx.vstack(field(label, control_id, control, hint), field_error(control_id, error),
                      spacing="1", width="100%")
 

@@ -1,4 +1,5 @@
-"""/contacts: list, search, create, edit, delete, DND and CSV import (E9, R10).
+"""/contacts: list, search, create, edit, delete, DND, merging duplicates and CSV import with a
+preview (E9, R8, R10).
 
 The page only shows what `services.contacts` and `services.imports` return and forwards what the
 browser sends, checked for type and size; the services decide who may do what. Every handler goes
@@ -15,18 +16,13 @@ from groupsms.components.contact_dialogs import (
     MAX_PHONE,
     ContactRow,
     UserOption,
-    confirm_dialog,
-    contact_editor,
-    contact_item,
     contact_row,
-    import_dialog,
     import_summary_text,
-    shared_number_warnings,
 )
-from groupsms.components.contact_merge import DuplicateHint, MergeField, duplicate_hints, merge_dialog
+from groupsms.components.contact_list import contacts_page
+from groupsms.components.contact_merge import DuplicateHint, MergeField
 from groupsms.components.forms import form_text
 from groupsms.errors import ValidationError
-from groupsms.components.layout import app_shell
 from groupsms.pages import Page
 from groupsms.pages.session import SessionState, signed_in
 from groupsms.services import contacts, imports, users
@@ -406,60 +402,8 @@ class ContactsState(SessionState):
         return None
 
 
-# -- view (the row and the dialogs: components/contact_dialogs.py) -------------------------------
-
-
-def _list() -> rx.Component:
-    s = ContactsState
-    return rx.cond(
-        s.rows.length() > 0,
-        rx.vstack(
-            rx.el.ul(rx.foreach(s.rows, lambda row: contact_item(row, s)), aria_label="Contacts",
-                     class_name="admin-list"),
-            rx.cond(s.rows.length() >= _PAGE_SIZE,
-                    rx.text(f"Showing the first {_PAGE_SIZE} contacts: search to find the others.",
-                            size="2", color_scheme="gray")),
-            spacing="2", width="100%",
-        ),
-        rx.cond(
-            s.search != "",
-            forms.empty_state("search-x", "No contacts match", "Try a name or part of a number."),
-            forms.empty_state("contact", "No contacts yet", "Create one, or import them from a CSV file."),
-        ),
-    )
-
-
 def page() -> rx.Component:
-    s = ContactsState
-    return app_shell(
-        rx.vstack(
-            forms.page_header(
-                "Contacts",
-                "The people you text. DND contacts can't join groups, and turning DND on locks their groups.",
-                rx.button(rx.icon("file-up", size=16), "Import CSV", variant="soft", on_click=s.open_import),
-                rx.button(rx.icon("merge", size=16), "Merge duplicates", variant="soft", on_click=s.open_merge),
-                rx.button(rx.icon("plus", size=16), "New contact", on_click=s.open_new),
-            ),
-            forms.field(
-                "Search contacts", "contacts-search",
-                rx.input(id="contacts-search", type="search", placeholder="Name or number, any format",
-                         value=s.search, on_change=s.set_search, debounce_timeout=300, width="100%",
-                         max_length=_MAX_SEARCH),
-            ),
-            forms.done_notice(s.notice),
-            shared_number_warnings(s.warnings, "Shared number"),
-            forms.error_notice(s.error),
-            forms.error_notice(s.load_error),
-            duplicate_hints(s),
-            rx.cond(s.loaded, _list(), forms.loading("contacts")),
-            spacing="4",
-            width="100%",
-        ),
-        contact_editor(s),
-        confirm_dialog(s),
-        import_dialog(s),
-        merge_dialog(s),
-    )
+    return contacts_page(ContactsState, page_size=_PAGE_SIZE, max_search=_MAX_SEARCH)
 
 
 PAGE = Page("/contacts", page, "Contacts · groupsms", ContactsState.load)
