@@ -187,7 +187,7 @@ def header(s: Any, dialog: Any) -> rx.Component:
         ),
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search names, numbers and messages",
+            placeholder="Search names, numbers, texts",
             aria_label="Search conversations",
             value=s.search,
             on_change=s.search_groups,
