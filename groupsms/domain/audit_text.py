@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from groupsms.domain.phones import format_display
+
 # kind → (label, action prefixes). An action belongs to the first kind whose prefix it starts with.
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "contacts": ("Contacts", ("contact.", "contacts.")),
@@ -73,7 +75,7 @@ def _q(value: Any) -> str:
 
 
 def _possessive(name: str) -> str:
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
+    return f"{name}'s"
 
 
 def _plural(n: Any, one: str, many: str | None = None) -> str:
@@ -108,6 +110,11 @@ class _Event:
             return _CLOCK.get(value, _q(value))
         if key == "time_zone":
             return "Automatic" if not value else _q(value)
+        if key in ("primary_phone", "secondary_phone") and isinstance(value, str) and value:
+            try:
+                return _q(format_display(value))
+            except Exception:  # noqa: BLE001 (a number stored before a rule changed still reads)
+                return _q(value)
         return _q(value)
 
 
@@ -248,7 +255,7 @@ def _assigned(e: _Event) -> str:
     def who(ids: Any) -> str:
         if not isinstance(ids, list) or not ids:
             return "nobody (unassigned)"
-        return ", ".join(e.names.user(i) for i in ids)
+        return ", ".join(sorted(e.names.user(i) for i in ids))
 
     return f"{e.who} changed who is assigned {e.target} from {who(e.d.get('old'))} to {who(e.d.get('new'))}"
 
@@ -299,7 +306,8 @@ _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "message.dismissed": lambda e: f"{e.who} dismissed a text from Other texts",
     "phone.reply_simulated": lambda e: (f"{e.who} replied as {e.d.get('from_e164', 'a handset')} to "
                                         f"{e.d.get('to_e164', 'a business number')} on the Phones page"),
-    "number.labelled": lambda e: (f"{e.who} changed the label of {e.d.get('e164') or e.target} from "
+    "number.labelled": lambda e: (f"{e.who} changed the label of "
+                                  f"{e.names.objects.get(('number_display', e.object_id)) or e.target} from "
                                   f"{_q(e.d.get('old'))} to {_q(e.d.get('new'))}"),
     "number.default_set": lambda e: f"{e.who} made {e.target} the default number",
     "number.assigned": _assigned,

@@ -171,7 +171,8 @@ def _names(s: Session, user: User, events: list[tuple[AuditEvent, dict]]) -> Nam
         for nid, label, e164 in s.exec(select(BusinessNumber.id, BusinessNumber.label, BusinessNumber.e164)
                                        .where(BusinessNumber.id.in_(ids), BusinessNumber.location_id == loc)):
             shown = format_display(e164)
-            objects[("business_number", nid)] = f"{label} ({shown})" if label and label != shown else shown
+            objects[("business_number", nid)] = f"{label} {shown}" if label and label != shown else shown
+            objects[("number_display", nid)] = shown
     permissions = {f"{obj}:{act}": text for (obj, act), text in PERMISSIONS.items()}
     return Names(objects, users, permissions)
 
