@@ -14,6 +14,7 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from groupsms import api, config, db
+from groupsms.components.dialogs import HEAD_COMPONENTS
 from groupsms.headers import SecurityHeaders
 from groupsms.pages import PAGE_MODULES
 from groupsms.live import live_updates
@@ -58,7 +59,8 @@ config.require_signed_webhooks()
 # Webhook routes first; then SecurityHeaders wraps everything, the built frontend included (in
 # production Reflex mounts it inside the backend app).
 # The REST API for CRMs answers under /api/v1 (groupsms/api).
-app = rx.App(stylesheets=["/styles.css"], api_transformer=[Starlette(routes=vonage.routes), api.Mounted, SecurityHeaders])
+app = rx.App(stylesheets=["/styles.css", "/shell_a11y.css", "/group_page.css"], head_components=HEAD_COMPONENTS,
+             api_transformer=[Starlette(routes=vonage.routes), api.Mounted, SecurityHeaders])
 app.add_middleware(SessionGuard())
 app.register_lifespan_task(_database)
 app.register_lifespan_task(_messaging)
