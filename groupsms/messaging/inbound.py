@@ -1,7 +1,8 @@
 """Webhook events: recorded raw first, then processed (E1, E2, E3, E6, R5, R10).
 
 `record_event` makes a webhook call durable and idempotent (the provider retries for 24 hours);
-`process_event` turns it into messages, relays, opt-outs or delivery updates. Both read only the
+`process_event` turns it into messages, relays, opt-outs or delivery updates. A webhook does both in
+one transaction (`receive`), and falls back to the two steps when processing fails. Both read only the
 provider-neutral events of `transport.py`: the adapter of the event's kind (`ADAPTERS`) parses the
 raw parameters when they are recorded and decodes the stored payload when it is processed.
 
@@ -12,9 +13,11 @@ never all came.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import threading
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -62,21 +65,72 @@ def decode(event: InboundEvent) -> InboundText | Receipt:
 def record_event(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     """Store the raw event once. Returns (event id, whether it is new)."""
     parsed = parse(kind, params)
-    key = parsed.event_key
-    concat_key = parsed.concat_key if isinstance(parsed, InboundText) else None
     try:
         with db.transaction() as s:
-            event = InboundEvent(kind=kind, provider_message_id=key, concat_key=concat_key,
-                                 payload=json.dumps(params, sort_keys=True),
-                                 next_attempt_at=utcnow() + FIRST_TRY_GRACE)
-            s.add(event)
+            event = _new_event(s, kind, params, parsed)
             s.flush()
             return event.id, True
     except IntegrityError:
-        with db.transaction() as s:
-            existing = s.exec(select(InboundEvent).where(
-                InboundEvent.kind == kind, InboundEvent.provider_message_id == key)).one()
-            return existing.id, False
+        return _existing(kind, parsed.event_key), False
+
+
+class _Duplicate(Exception):
+    """The provider sent an event already stored (it retries until it gets a 200)."""
+
+
+def receive(kind: str, params: dict[str, str]) -> tuple[int, bool]:
+    """What a webhook does with an event: store it and process it in one transaction. Returns
+    (event id, whether it is new); BadEvent when the parameters describe no event.
+
+    Should processing fail, that transaction is rolled back and the event is stored on its own and
+    tried again (`process_event`, then the inbound loop with its backoff): a stored event is never
+    lost, and nothing of a failed processing is kept."""
+    parsed = parse(kind, params)
+    try:
+        with _turn(), db.transaction() as s:
+            event = _new_event(s, kind, params, parsed)
+            try:
+                s.flush()
+            except IntegrityError as exc:
+                raise _Duplicate from exc
+            (_process_inbound if isinstance(parsed, InboundText) else _process_status)(s, event, parsed)
+            event.processed_at = utcnow()
+            event.next_attempt_at = None
+            s.add(event)
+            s.flush()
+            event_id = event.id
+        return event_id, True
+    except _Duplicate:
+        return _existing(kind, parsed.event_key), False
+    except Exception:
+        log.exception("processing a %s webhook in one transaction failed; storing it to try again", kind)
+    event_id, new = record_event(kind, params)
+    if new:
+        process_event(event_id)
+    return event_id, new
+
+
+# SQLite has one writer at a time and its busy handler sleeps (up to 100 ms) while it waits: the
+# webhooks of this process take turns here instead, and the next one starts the moment one commits.
+_sqlite_turns = threading.Lock()
+
+
+def _turn():
+    return _sqlite_turns if db.engine().dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+def _new_event(s: Session, kind: str, params: dict[str, str], parsed: InboundText | Receipt) -> InboundEvent:
+    event = InboundEvent(kind=kind, provider_message_id=parsed.event_key,
+                         concat_key=parsed.concat_key if isinstance(parsed, InboundText) else None,
+                         payload=json.dumps(params, sort_keys=True), next_attempt_at=utcnow() + FIRST_TRY_GRACE)
+    s.add(event)
+    return event
+
+
+def _existing(kind: str, key: str) -> int:
+    with db.transaction() as s:
+        return s.exec(select(InboundEvent.id).where(
+            InboundEvent.kind == kind, InboundEvent.provider_message_id == key)).one()
 
 
 # Processing retries: backoff from 2 s up to 5 minutes, then give up (after about 10 minutes) and

@@ -2,9 +2,9 @@
 `/webhooks/vonage/status` (a delivery receipt).
 
 Vonage sends GET query strings, POST forms or POST JSON. A request is verified (signature, and a
-timestamp at most 24 hours old and not from the future), validated, stored once, and only then
-answered 200; a bad signature gets 401 and a malformed body 400, with nothing stored. What the
-fields mean is read in one place, `messaging/vonage_inbound.py`, which turns them into the
+timestamp at most 24 hours old and not from the future), validated, stored once and processed in the
+same transaction, and only then answered 200; a bad signature gets 401 and a malformed body 400,
+with nothing stored. What the fields mean is read in one place, `messaging/vonage_inbound.py`, which turns them into the
 provider-neutral events the rest of groupsms processes (`messaging/transport.py`).
 
 Fail closed: without VONAGE_SIGNATURE_SECRET every request is refused (401), unless
@@ -112,12 +112,11 @@ async def _handle(request: Request, kind: str) -> PlainTextResponse:
     else:
         log.warning("accepting an UNSIGNED %s webhook: %s", kind, config.UNSIGNED_WEBHOOKS_WARNING)
     try:
-        event_id, new = await asyncio.to_thread(inbound.record_event, kind, params)
+        # Stored and processed in one transaction (one thread hop). Stored, Vonage gets its 200
+        # whatever happens next: a processing that failed is retried from the store.
+        await asyncio.to_thread(inbound.receive, kind, params)
     except inbound.BadEvent as exc:
         return PlainTextResponse(f"Bad request: {exc}", status_code=400)
-    if new:
-        # Stored: Vonage gets its 200 whatever happens next; a failure is retried from the store.
-        await asyncio.to_thread(inbound.process_event, event_id)
     return PlainTextResponse("ok")
 
 
