@@ -127,11 +127,12 @@ def settled() -> list[Delivery] | None:
 
 def test_scale_out_two_webhook_and_two_worker_processes_relay_every_reply_exactly_once(pg_url, tmp_path, capsys):
     bus = redis.Redis.from_url(REDIS_URL)
-    bus.delete("groupsms:sms-rate")
+    prefix = f"groupsms-scale-{uuid.uuid4().hex[:8]}"  # this run's own change channel and send-rate schedule
     # No receipts (app_webhook_base unset): the replies are the load here, posted by the test itself.
     sim = Simulator("scale-key", "scale-secret", SECRET, rate_limit=10_000).start()
     ports = [free_port(), free_port()]
     env = {**os.environ, **sim.env(), "GROUPSMS_DATABASE_URL": pg_url, "REFLEX_REDIS_URL": REDIS_URL,
+           "GROUPSMS_REDIS_PREFIX": prefix,
            "GROUPSMS_SMS_RATE": "5000", "GROUPSMS_RELAY_LIMIT_PER_MINUTE": "100000",
            "VONAGE_SIGNATURE_SECRET": SECRET, "VONAGE_SIGNATURE_METHOD": "sha256", "PYTHONUNBUFFERED": "1"}
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("web1", "web2", "worker1", "worker2")}
@@ -186,6 +187,7 @@ def test_scale_out_two_webhook_and_two_worker_processes_relay_every_reply_exactl
             log.close()
         stats = sim.stats()
         sim.stop()
+        bus.delete(f"{prefix}:sms-rate")
 
     accepted = sim.accepted_by_client_ref()
     refs = {f"d{d.id}" for d in rows}
