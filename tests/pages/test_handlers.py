@@ -147,6 +147,13 @@ HANDLERS: dict[str, G | str] = {
     "IntegrationsState.create_token": lambda w, g: ({"token_name": "t", "token_user": str(w.users["bo"]), "scope_read": "on"},),
     "IntegrationsState.dismiss_token": lambda w, g: (),
     "IntegrationsState.revoke_token": lambda w, g: ("1",),
+    "UsersState.set_audit_filter": lambda w, g: ("audit_kind", "users"),
+    "UsersState.filter_audit": lambda w, g: ({"person": str(w.users["bo"]), "kind": "contacts", "date_from": "",
+                                              "date_to": ""},),
+    "UsersState.clear_audit_filters": lambda w, g: (),
+    "UsersState.audit_older": lambda w, g: (),
+    "UsersState.audit_newer": lambda w, g: (),
+    "UsersState.export_audit": lambda w, g: (),
     "IntegrationsState.create_subscription": lambda w, g: ({"hook_url": "https://127.0.0.1/h", "event_group.created": "on"},),
     "IntegrationsState.dismiss_secret": lambda w, g: (),
     "IntegrationsState.delete_subscription": lambda w, g: ("1",),
@@ -159,6 +166,7 @@ HANDLERS: dict[str, G | str] = {
     "HandsetsState.refresh": lambda w, g: (),
     "HandsetsState.open_handset": lambda w, g: ("+15125550111",),
     "HandsetsState.set_reply_to": lambda w, g: ("+15125550100",),
+    "AccountState.save_preferences": lambda w, g: ({"time_zone": "America/Chicago", "clock": "12h"},),
     "HandsetsState.send_reply": lambda w, g: ({"to": "+15125550100", "text": "hi"},),
 }
 PUBLIC_ARGS = {"LoginState.sign_in": ({"email": "ada@acme.test", "password": "not-the-password"},)}
