@@ -229,7 +229,7 @@ def import_dialog(s: Any) -> rx.Component:
     return forms.dialog(
         "Import contacts from CSV",
         "Paste the file's text. Columns: name, primary_phone, secondary_phone, dnd, assigned_to (an "
-        "email). " + imports.MATCH_RULE + "; rows with errors are skipped. Preview shows what each row "
+        "email), external_id (your CRM's id). " + imports.MATCH_RULE + "; rows with errors are skipped. Preview shows what each row "
         "will do before anything is saved.",
         s.import_open,
         s.close_import,

@@ -5,8 +5,10 @@ Choices, so a newcomer need not guess:
   file then costs one commit (and one lock on SQLite) instead of 5000, and a crash half-way leaves
   nothing half-imported. Row validation reuses the contact service's own helpers, so a row is
   accepted exactly when the contacts page would accept it.
-- A row whose primary phone matches a contact the importer can see (same location, not deleted)
-  updates that contact instead of adding a duplicate. Contacts the importer cannot see are never
+- A row is matched to a contact the importer can see (same location, not deleted) by its external
+  id (the CRM's id, an optional `external_id` column), else by its primary phone, and updates that
+  contact instead of adding a duplicate. A row matched by external id may change the primary
+  phone; one matched by phone gives the contact its external id if it has none. Contacts the importer cannot see are never
   matched (R11/R14: an import must not reveal or change them); a new contact is created instead,
   as the contacts page would.
 - Empty cells (and missing optional columns) leave an existing contact's value as it is.
@@ -63,6 +65,7 @@ _COLUMNS = {
     "secondary_phone": "secondary_phone", "secondary": "secondary_phone",
     "dnd": "dnd",
     "assigned_to": "assigned_to", "assigned_user": "assigned_to", "assigned_to_email": "assigned_to",
+    "external_id": "external_id", "ref": "external_id", "crm_id": "external_id",
 }
 _REQUIRED = ("name", "primary_phone")
 _TRUE = {"1", "true", "yes", "y", "on"}
@@ -114,7 +117,7 @@ def _read(csv_text: Any) -> tuple[dict[str, int], list[str], list[list[str]]]:
     if missing:
         raise ValidationError(
             "The header row needs the columns name and primary_phone "
-            f"(missing: {', '.join(missing)}); optional: secondary_phone, dnd, assigned_to", "csv",
+            f"(missing: {', '.join(missing)}); optional: secondary_phone, dnd, assigned_to, external_id", "csv",
         )
     if not data:
         raise ValidationError("The file has a header row but no contacts", "csv")
@@ -162,7 +165,7 @@ def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
                 select(User.id, func.lower(User.email)).where(User.location_id == user.location_id)
             )
         }
-        visible = {c.primary_phone: c for c in s.exec(scopes.contacts_for(user).order_by(Contact.id))}
+        visible = _known(s, user)
         created = updated = unchanged = skipped = 0
         errors: list[str] = []
         saved: dict[int, tuple[int, Contact]] = {}  # contact id → (its last row, the contact)
@@ -213,6 +216,32 @@ def _warnings(s, user: User, saved: dict[int, tuple[int, Contact]]) -> tuple[str
 
 
 @dataclass
+class _Known:
+    """What rows are matched against: the importer's visible contacts by primary phone and by
+    external id, and every external id the location uses (unique per location, seen or not)."""
+
+    by_phone: dict[str, Contact]
+    by_ref: dict[str, Contact]
+    refs: set[str]
+
+    def remember(self, contact: Contact, was: Contact | None = None) -> None:
+        """Later rows match `contact` as this row leaves it (`was`: what it matched before)."""
+        if was is not None and self.by_phone.get(was.primary_phone) is was:
+            del self.by_phone[was.primary_phone]
+        self.by_phone[contact.primary_phone] = contact
+        if contact.ref:
+            self.by_ref[contact.ref] = contact
+            self.refs.add(contact.ref)
+
+
+def _known(s, user: User) -> _Known:
+    visible = list(s.exec(scopes.contacts_for(user).order_by(Contact.id)))
+    refs = set(s.exec(select(Contact.ref).where(Contact.location_id == user.location_id,
+                                                Contact.ref.is_not(None))).all())
+    return _Known({c.primary_phone: c for c in visible}, {c.ref: c for c in visible if c.ref}, refs)
+
+
+@dataclass
 class _RowPlan:
     """What one valid row will do, worked out without writing anything."""
 
@@ -224,11 +253,13 @@ class _RowPlan:
     existing: Contact | None  # the contact it updates; None: a new contact
     changes: dict[str, Any]
     turn_dnd_on: bool
+    ref: str | None = None  # the row's external id
+    matched_by: str = ""  # "external id" | "primary phone" ("" for a new contact)
 
 
-def _plan_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible) -> _RowPlan:
-    """Validate one row completely and match it (by primary phone, among the contacts the
-    importer may see): raises the row's error, writes nothing."""
+def _plan_row(s, user: User, row: list[str], positions, emails: dict[str, int], visible: _Known) -> _RowPlan:
+    """Validate one row completely and match it (by external id, then by primary phone, among the
+    contacts the importer may see): raises the row's error, writes nothing."""
     name = clean_text(_cell(row, positions, "name"), "name", max_length=200)
     primary = clean_phone(_cell(row, positions, "primary_phone"), "primary phone", required=True)
     secondary = clean_phone(_cell(row, positions, "secondary_phone"), "secondary phone", required=False)
@@ -241,18 +272,36 @@ def _plan_row(s, user: User, row: list[str], positions, emails: dict[str, int], 
         assignee = emails.get(email.lower())
         if assignee is None:
             raise ValidationError(f"Assigned to: no user with the email {email[:80]!r} in this location", "assigned to")
-    existing = visible.get(primary)
+    ref = _cell(row, positions, "external_id")
+    if ref is not None and len(ref) > 64:
+        raise ValidationError("External id: at most 64 characters", "external id")
+    existing, matched_by = None, ""
+    if ref is not None and ref in visible.by_ref:
+        existing, matched_by = visible.by_ref[ref], "external id"
+    elif primary in visible.by_phone:
+        existing, matched_by = visible.by_phone[primary], "primary phone"
+        if ref is not None and existing.ref not in (None, ref):
+            raise ValidationError(
+                f"External id: the contact with this primary phone has another external id ({existing.ref!r})",
+                "external id")
+    if ref is not None and (existing is None or existing.ref is None) and ref in visible.refs:
+        raise ValidationError(f"External id: {ref[:64]!r} is already used by another contact", "external id")
     if existing is None:
         if email is None and not scopes.has_full_data_access(user):
             assignee = user.id  # assigned-only users create contacts assigned to themselves
-        return _RowPlan(name, primary, secondary, dnd, clean_assignee(s, user, assignee), None, {}, False)
-    changes: dict[str, Any] = {"name": name}
+        return _RowPlan(name, primary, secondary, dnd, clean_assignee(s, user, assignee), None, {}, False, ref)
+    changes: dict[str, Any] = {"name": name, "primary_phone": primary}
+    if ref is not None:
+        changes["ref"] = ref
     if secondary is not None:
         changes["secondary_phone"] = secondary
     if email is not None:
         changes["assigned_user_id"] = clean_assignee(s, user, assignee)
     changes = {k: v for k, v in changes.items() if getattr(existing, k) != v}
-    return _RowPlan(name, primary, secondary, dnd, None, existing, changes, bool(dnd) and not existing.dnd_sms)
+    if changes.get("secondary_phone", existing.secondary_phone) == primary:
+        raise ValidationError("Secondary phone is the same as the primary phone", "secondary phone")
+    return _RowPlan(name, primary, secondary, dnd, None, existing, changes, bool(dnd) and not existing.dnd_sms,
+                    ref, matched_by)
 
 
 def _import_row(
@@ -263,21 +312,25 @@ def _import_row(
     if plan.existing is None:
         contact = Contact(
             location_id=user.location_id, name=plan.name, primary_phone=plan.primary,
-            secondary_phone=plan.secondary, dnd_sms=bool(plan.dnd), assigned_user_id=plan.assignee,
+            secondary_phone=plan.secondary, dnd_sms=bool(plan.dnd), assigned_user_id=plan.assignee, ref=plan.ref,
         )
         s.add(contact)
         s.flush()
-        visible[plan.primary] = contact
+        visible.remember(contact)
         audit(s, user, "contact.created", "contact", contact.id, name=contact.name, source="csv import")
         return "created", contact
     existing, changes, turn_dnd_on = plan.existing, plan.changes, plan.turn_dnd_on
     if not changes and not turn_dnd_on:
         return "unchanged", existing
     before = {key: getattr(existing, key) for key in changes}  # the audit's "from … to …"
+    old_primary = existing.primary_phone
     for key, value in changes.items():
         setattr(existing, key, value)
     existing.updated_at = utcnow()
     s.add(existing)
+    if existing.primary_phone != old_primary:
+        visible.by_phone.pop(old_primary, None)
+    visible.remember(existing)
     fields = sorted(changes)
     if turn_dnd_on:
         locked = set_dnd(s, existing, True)
@@ -293,10 +346,10 @@ def _import_row(
 
 # -- preview: what an import of this file would do, row by row, before anything is written --------
 
-MATCH_RULE = ("Rows are matched to existing contacts you can see by primary phone number "
-              "(a later row with the same number updates the contact an earlier row adds)")
-_FIELD_WORDS = {"name": "name", "secondary_phone": "secondary phone", "assigned_user_id": "assignment",
-                "dnd": "DND on"}
+MATCH_RULE = ("Rows are matched to existing contacts you can see by external id (an external_id column), "
+              "then by primary phone number (a later row updates the contact an earlier row adds)")
+_FIELD_WORDS = {"name": "name", "primary_phone": "primary phone", "secondary_phone": "secondary phone",
+                "assigned_user_id": "assignment", "ref": "external id", "dnd": "DND on"}
 
 
 @dataclass(frozen=True)
@@ -333,7 +386,7 @@ def preview_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportPreview:
                 select(User.id, func.lower(User.email)).where(User.location_id == user.location_id)
             )
         }
-        visible = {c.primary_phone: c for c in s.exec(scopes.contacts_for(user).order_by(Contact.id))}
+        visible = _known(s, user)
         added: dict[str, int] = {}  # primary phone → the row that adds that contact
         rows: list[PreviewRow] = []
         counts = {"new": 0, "update": 0, "unchanged": 0, "skip": 0}
@@ -350,9 +403,11 @@ def preview_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportPreview:
             else:
                 entry = _preview_entry(number, plan, added)
                 # Later rows are matched as the import would match them: against this row's result.
-                visible[plan.primary] = _after(user, plan)
+                visible.remember(_after(user, plan), plan.existing)
                 if plan.existing is None:
                     added.setdefault(plan.primary, number)
+                    if plan.ref:
+                        added.setdefault(plan.ref, number)
             counts[entry.outcome] += 1
             if len(rows) < MAX_PREVIEW_ROWS:
                 rows.append(entry)
@@ -363,9 +418,10 @@ def preview_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportPreview:
 def _preview_entry(number: int, plan: _RowPlan, added: dict[str, int]) -> PreviewRow:
     if plan.existing is None:
         return PreviewRow(number, "new", f"Row {number}: new contact {plan.name}")
-    who = (f"the contact row {added[plan.primary]} adds" if plan.primary in added
-           else plan.existing.name)
-    matched = f"Row {number}: matched by primary phone {format_display(plan.primary)} ({who})"
+    key = plan.ref if plan.matched_by == "external id" else plan.primary
+    who = f"the contact row {added[key]} adds" if key in added else plan.existing.name
+    how = f"external id {plan.ref}" if plan.matched_by == "external id" else f"primary phone {format_display(plan.primary)}"
+    matched = f"Row {number}: matched by {how} ({who})"
     fields = [_FIELD_WORDS.get(k, k) for k in sorted(plan.changes)] + (["DND on"] if plan.turn_dnd_on else [])
     if not fields:
         return PreviewRow(number, "unchanged", f"{matched}: already up to date")
@@ -382,7 +438,8 @@ def _after(user: User, plan: _RowPlan) -> Contact:
         "name": base.name, "primary_phone": base.primary_phone, "secondary_phone": base.secondary_phone,
         "dnd_sms": base.dnd_sms or plan.turn_dnd_on, "assigned_user_id": base.assigned_user_id, **plan.changes,
     }
-    return Contact(location_id=user.location_id, **values)
+    return Contact(id=base.id if base else None, location_id=user.location_id, ref=plan.ref or (base.ref if base else None),
+                   **{k: v for k, v in values.items() if k != "ref"})
 
 
 def _summary(counts: dict[str, int], reasons: list[str]) -> str:

@@ -130,7 +130,9 @@ def test_e9_import_preview_says_how_each_row_matches_before_saving(
     )
     dialog.get_by_role("button", name="Preview").click()
     preview = dialog.get_by_role("status", name="Import preview")
-    expect(preview).to_contain_text("Rows are matched to existing contacts you can see by primary phone number")
+    expect(preview).to_contain_text(
+        "Rows are matched to existing contacts you can see by external id (an external_id column), "
+        "then by primary phone number")
     expect(preview).to_contain_text("1 updates an existing contact, 1 is new, 1 skipped (row 4: name is required)")
     rows = dialog.get_by_role("list", name="Preview rows")
     expect(rows).to_contain_text("Row 2: matched by primary phone (604) 555-0164 (Pia Previewson): updates name")

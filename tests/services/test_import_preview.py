@@ -10,7 +10,7 @@ from sqlmodel import select
 from groupsms import db
 from groupsms.errors import NotAuthenticated, ValidationError
 from groupsms.models import AuditEvent, Contact
-from groupsms.services import imports
+from groupsms.services import contacts, imports
 
 CSV = (
     "name,primary_phone,secondary_phone,assigned_to\n"
@@ -33,9 +33,9 @@ def test_e9_preview_says_how_rows_match_and_writes_nothing(world):
     preview = imports.preview_contacts_csv(world.actors["ada"], CSV)
     assert (_count(Contact), _count(AuditEvent)) == before
     assert preview.summary == (
-        "Rows are matched to existing contacts you can see by primary phone number (a later row with "
-        "the same number updates the contact an earlier row adds): 2 update existing contacts, 1 is new, "
-        "2 already up to date, 1 skipped (row 5: name is required)."
+        "Rows are matched to existing contacts you can see by external id (an external_id column), then by "
+        "primary phone number (a later row updates the contact an earlier row adds): 2 update existing "
+        "contacts, 1 is new, 2 already up to date, 1 skipped (row 5: name is required)."
     )
     assert [(r.row, r.outcome) for r in preview.rows] == [
         (2, "unchanged"), (3, "update"), (4, "new"), (5, "skip"), (6, "update"), (7, "unchanged")]
@@ -66,3 +66,45 @@ def test_e9_preview_refuses_what_the_import_refuses(world):
         imports.preview_contacts_csv(world.actors["ada"], "first,last\nA,B\n")
     with pytest.raises(NotAuthenticated):
         imports.preview_contacts_csv(None, CSV)
+
+
+def _ref_of(cid: int) -> str | None:
+    with db.read() as s:
+        return s.get(Contact, cid).ref
+
+
+def test_e9_rows_match_by_external_id_first_then_by_phone(world):
+    """A row with the CRM's id updates that contact, even its primary phone; a row matched by phone
+    gives the contact its external id; an id another contact holds is refused (seen or not)."""
+    ada = world.actors["ada"]
+    rae = contacts.create_contact(ada, "Rae Renter", "+15125550166")  # no external id yet
+    text = (
+        "external_id,name,primary_phone\n"
+        "carla,Carla Client,512 555 0161\n"  # Carla by her id: a new primary phone
+        "crm-rae,Rae Renter,512 555 0166\n"  # Rae by her number: she gets the id
+        "gus,Gus Twin,512 555 0162\n"  # Gus's id (Dana's contact) on a new contact
+        "crm-new,New Person,512 555 0163\n"
+        "crm-new,New Person,512 555 0164\n"  # the contact row 5 adds, by its id
+    )
+    texts = [r.text for r in imports.preview_contacts_csv(ada, text).rows]
+    assert texts == [
+        "Row 2: matched by external id carla (Carla Client): updates primary phone",
+        "Row 3: matched by primary phone (512) 555-0166 (Rae Renter): updates external id",
+        "Row 4: matched by external id gus (Gus Inspector): updates name, primary phone",
+        "Row 5: new contact New Person",
+        "Row 6: matched by external id crm-new (the contact row 5 adds): updates primary phone",
+    ]
+    report = imports.import_contacts_csv(ada, text)
+    assert (report.created, report.updated, report.skipped) == (1, 4, 0)
+    with db.read() as s:
+        carla = s.get(Contact, world.contacts["carla"])
+        new = s.exec(select(Contact).where(Contact.ref == "crm-new")).one()
+    assert carla.primary_phone == "+15125550161"
+    assert _ref_of(rae) == "crm-rae"
+    assert new.primary_phone == "+15125550164"
+
+    # Bo cannot see Gus: his id is "already used", and nothing about Gus is said.
+    bo = imports.preview_contacts_csv(world.actors["bo"], "external_id,name,primary_phone\ngus,Gus Twin,512 555 0165\n")
+    assert bo.rows[0].text == "Row 2: external id: 'gus' is already used by another contact (skipped)"
+    clash = imports.preview_contacts_csv(ada, "external_id,name,primary_phone\nother-id,Rae Renter,512 555 0166\n")
+    assert clash.rows[0].outcome == "skip" and "has another external id ('crm-rae')" in clash.rows[0].text
