@@ -1,5 +1,9 @@
-"""Pieces of the group conversation page, the messages: bubbles, delivery details, the message log.
-(The participants, details panel, locked banner and composer: components/chat_panels.py.)
+"""Pieces of the group conversation page, the messages: bubbles, day dividers, delivery details,
+the message log. (The participants, details panel, locked banner and composer:
+components/chat_panels.py.)
+
+Every time shown is read in the viewer's zone and clock (`Actor.clock`): the bubble's time, its
+full date in the tooltip, the day dividers ("Today", "Yesterday", a weekday, a date).
 
 Pure layout: every function takes the state's vars and event handlers it shows (`message_log` takes
 the page's state class), so the page module owns all state and the components stay reusable.
@@ -14,6 +18,7 @@ from typing import Any
 import reflex as rx
 
 from groupsms.components import forms
+from groupsms.domain.clock import Clock
 from groupsms.services.messages import DeliveryView, MessageView
 
 MESSAGES_ID = "chat-messages"
@@ -49,6 +54,17 @@ CHAT_SCROLL_JS = f"""
 }})()
 """
 
+# Show the newest message: scroll the list itself, never the window (on a phone the window keeps
+# the header and the composer on the first screen).
+SCROLL_TO_NEWEST_JS = f"""
+(() => {{ const list = document.getElementById("{MESSAGES_ID}"); if (list) list.scrollTop = list.scrollHeight; }})()
+"""
+
+
+def scroll_to_newest() -> Any:
+    return rx.call_script(SCROLL_TO_NEWEST_JS)
+
+
 STATUS_TONES = {
     "queued": "gray",
     "sent": "blue",
@@ -79,6 +95,10 @@ class Bubble:
     not_relayed_note: str
     notice: str  # why it was not relayed (too long, held), from the services
     aria: str
+    day: str = ""  # the day divider's words ("Today", "Monday", "Dec 1")
+    day_key: str = ""  # the local date, to tell where a day starts
+    day_break: bool = False  # the first message of its day in the list: a divider goes above it
+    intro: bool = False  # the intro text sent at creation: shown as a system line, not a typed message
 
 
 @dataclasses.dataclass
@@ -91,28 +111,68 @@ class DeliveryRow:
     label: str
 
 
-def when(moment: datetime, now: datetime) -> str:
-    # Stored times are naive UTC (models.utcnow).
-    if moment.date() == now.date():
-        return moment.strftime("%H:%M")
-    if moment.year == now.year:
-        return moment.strftime("%b %d, %H:%M").replace(" 0", " ")
-    return moment.strftime("%b %d %Y, %H:%M").replace(" 0", " ")
+def excerpt(body: str, limit: int = 40) -> str:
+    """The start of a message's first line, to tell its bubble apart from others."""
+    line = " ".join((body.strip().splitlines() or [""])[0].split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def bubble(m: MessageView, locked: bool, now: datetime) -> Bubble:
+def delivery_name(m: MessageView, stamp: str, label: str, *, viewer: str, people: int) -> str:
+    """The delivery button's own accessible name: its status, then whose message, when, to how
+    many people and how it starts ("Delivery status: Delivered. Details for your message of
+    2:46 PM to 3 people, “See you at 5”"). Relays go to everyone but the person who wrote."""
+    if m.direction == "outbound":
+        if getattr(m, "kind", "text") == "intro":
+            whose = "the intro text"
+        else:
+            whose = "your message" if viewer and m.sender == viewer else f"{m.sender}'s message"
+        count = people
+    else:
+        whose, count = f"the relay of {m.sender}'s reply", max(people - 1, 0)
+    to = f"{count} {'person' if count == 1 else 'people'}"
+    quoted = excerpt(m.body)
+    return f"Delivery status: {label}. Details for {whose} of {stamp} to {to}" + (f", “{quoted}”" if quoted else "")
+
+
+def bubble(
+    m: MessageView, locked: bool, now: datetime, clock: Clock, *, viewer: str = "", people: int = 0
+) -> Bubble:
+    """One message as the viewer reads it: times in their zone and clock (`clock`); `viewer` is
+    their name ("your message"), `people` how many people the group has."""
     outbound = m.direction == "outbound"
     label = STATUS_LABELS.get(m.status, "") if (outbound or m.relayed) else ""
     note = "Not relayed: the group is locked" if (not outbound and not m.relayed and locked) else ""
-    time = when(m.created_at, now)
+    stamp = clock.stamp(m.created_at, now)
     return Bubble(
-        id=m.id, outbound=outbound, body=m.body, sender=m.sender, time=time,
-        timestamp=m.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        id=m.id, outbound=outbound, body=m.body, sender=m.sender, time=clock.time(m.created_at),
+        timestamp=clock.full(m.created_at),
         status=m.status, status_label=label,
-        status_aria=f"Delivery status: {label}. Show each participant's status" if label else "",
+        status_aria=delivery_name(m, stamp, label, viewer=viewer, people=people) if label else "",
         relayed=m.relayed, not_relayed_note=note, notice=getattr(m, "notice", "") or "",
-        aria=f"{'Message' if outbound else 'Reply'} from {m.sender} at {time}",
+        aria=(f"Intro text sent by {m.sender} at {stamp}" if getattr(m, "kind", "text") == "intro"
+              else f"{'Message' if outbound else 'Reply'} from {m.sender} at {stamp}"),
+        intro=getattr(m, "kind", "text") == "intro",
+        day=clock.day(m.created_at, now), day_key=clock.local(m.created_at).date().isoformat(),
     )
+
+
+def with_day_breaks(bubbles: list[Bubble]) -> list[Bubble]:
+    """Mark the first bubble of each day, so a divider goes above it, and number delivery buttons
+    whose names would repeat (the same text sent twice in a minute): after any merge of pages."""
+    out, previous, used = [], None, {}
+    for b in bubbles:
+        changes: dict[str, Any] = {}
+        if (b.day_key != previous) != b.day_break:
+            changes["day_break"] = b.day_key != previous
+        previous = b.day_key
+        if b.status_aria:
+            base = b.status_aria.rsplit(" (", 1)[0] if b.status_aria.endswith(")") else b.status_aria
+            used[base] = used.get(base, 0) + 1
+            name = base if used[base] == 1 else f"{base} ({used[base]})"
+            if name != b.status_aria:
+                changes["status_aria"] = name
+        out.append(dataclasses.replace(b, **changes) if changes else b)
+    return out
 
 
 def delivery_row(d: DeliveryView) -> DeliveryRow:
@@ -178,7 +238,7 @@ def message_bubble(
             on_click=on_status(bubble.id),
         ),
     )
-    return rx.el.div(
+    row = rx.el.div(
         rx.el.div(
             rx.el.div(
                 rx.text(bubble.sender, size="1", weight="medium", class_name="chat-bubble-sender"),
@@ -206,10 +266,22 @@ def message_bubble(
             rx.cond(is_open, delivery_list(deliveries, deliveries_error)),
             class_name="chat-bubble",
         ),
-        class_name=rx.cond(bubble.outbound, "chat-bubble-row outbound", "chat-bubble-row inbound"),
+        class_name=rx.cond(bubble.intro, "chat-bubble-row system",
+                           rx.cond(bubble.outbound, "chat-bubble-row outbound", "chat-bubble-row inbound")),
         role="article",
         aria_label=bubble.aria,
         data_message_id=bubble.id,
+    )
+    return rx.fragment(rx.cond(bubble.day_break, day_divider(bubble.day)), row)
+
+
+def day_divider(day: Any) -> rx.Component:
+    """"Today", "Yesterday", a weekday or a date, above the first message of that day."""
+    return rx.el.div(
+        rx.el.span(day, class_name="day-divider-label"),
+        class_name="day-divider",
+        role="separator",
+        aria_label=day,
     )
 
 
@@ -271,10 +343,19 @@ def message_log(s: Any) -> rx.Component:
     )
 
 
-def not_found_message() -> rx.Component:
+ASSIGNED_ONLY_NOT_FOUND = (
+    "You see groups made only of contacts assigned to you. This group has someone who isn't "
+    "assigned to you, or it doesn't exist."
+)
+NOT_FOUND = "This conversation does not exist, or you don't have access to it."
+
+
+def not_found_message(assigned_only: Any = False) -> rx.Component:
+    """R11, R14: a missing and a forbidden group read the same; a user who sees only their assigned
+    contacts is told the rule that hides groups from them."""
     return state_message(
         "search-x", "Conversation not found",
-        "This conversation does not exist, or you don't have access to it.",
+        rx.cond(assigned_only, ASSIGNED_ONLY_NOT_FOUND, NOT_FOUND),
         rx.link("Back to conversations", href="/"),
     )
 

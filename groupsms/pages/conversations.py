@@ -92,7 +92,8 @@ class ConversationsState(SessionState):
     @signed_in(shell=True, error="load_error")
     async def load(self, actor):
         """On page load: the list, the routing queue and, for `/?regroup=<id>&without=<contact>`,
-        the group dialog pre-selected without that contact (R10)."""
+        the group dialog pre-selected without that contact (R10); `/?regroup=<id>` (or an empty
+        `without`) pre-selects everyone ("Recreate with everyone")."""
         self.routing_notice = self.other_notice = ""
         self._replies_after = -1
         self._assign(replies_json="[]")
@@ -101,7 +102,8 @@ class ConversationsState(SessionState):
         await self._link_live(actor)
         params = self.router.url.query_parameters
         group_id, contact_id = _query_id(params, "regroup"), _query_id(params, "without")
-        if group_id is not None and contact_id is not None:
+        everyone = (params.get("without") if hasattr(params, "get") else None) in (None, "")
+        if group_id is not None and (contact_id is not None or everyone):
             await self._open_regroup(actor, group_id, contact_id)
         return None
 
@@ -311,16 +313,16 @@ class ConversationsState(SessionState):
         except Exception as exc:  # the same mapping as a handler's
             self._failed("live refresh of the conversation list", exc, "load_error")
 
-    async def _open_regroup(self, actor: Any, group_id: int, contact_id: int) -> None:
-        """R10 "Create a new group without <name>": the dialog with the others pre-selected; a
-        stale or foreign link shows just the list."""
+    async def _open_regroup(self, actor: Any, group_id: int, contact_id: int | None) -> None:
+        """R10 "Create a new group without <name>": the dialog with the others pre-selected
+        (everyone without a contact); a stale or foreign link shows just the list."""
         found = await self._attempt(self._regroup_selection, actor, group_id, contact_id)
         if found.ok:
             number_id, keys, labels = found.value
             dialog = await self.get_state(CreateGroupState)
             await dialog._open_with(actor, number_id, keys, labels)
 
-    async def _regroup_selection(self, actor: Any, group_id: int, contact_id: int):
+    async def _regroup_selection(self, actor: Any, group_id: int, contact_id: int | None):
         number_id, pairs = await self._call(groups.regroup_selection, actor, group_id, contact_id)
         detail = await self._call(groups.get_group, actor, group_id)
         labels = {f"{p.contact_id}:{p.which}": f"{p.name} {p.display}" for p in detail.participants}

@@ -4,6 +4,8 @@ Every handler goes through the `signed_in` kernel (the session, worker threads, 
 shows) and asks the services, which check access (R11, R14): the group id comes from the URL once, is validated, and is then only read from the
 state; message ids from the browser must be ones this tab shows. Live updates (E4) come through
 `groupsms.live`, which calls `_on_group_change` on this state for every tab linked to the group.
+
+Every time it shows is read in the viewer's zone and clock (`actor.clock`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components import chat, chat_panels, composer
+from groupsms.components import chat, chat_panels, composer, forms
 from groupsms.components.chat import Bubble, DeliveryRow
 from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
@@ -25,7 +27,7 @@ from groupsms import live
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
-from groupsms.services.groups import GroupDetail
+from groupsms.services.groups import GROUP_NAME_MAX, GroupDetail
 from groupsms.services.messages import MessageView
 
 logger = logging.getLogger(__name__)
@@ -55,8 +57,15 @@ class GroupChatState(SessionState):
     chat_id: int = 0
     phase: str = "loading"  # loading | ready | not_found | signed_out
     load_error: str = ""  # shown instead of the conversation when loading it failed
+    # Who is looking sees only groups of contacts assigned to them: "not found" says that rule.
+    assigned_only: bool = False
     # the group
-    title: str = ""
+    title: str = ""  # its name, else its participants' names
+    group_name: str = ""
+    people: str = ""  # its participants' names (under the name)
+    people_text: str = ""  # "9 people"
+    people_count: int = 0
+    people_open: bool = False  # on a phone: the participants panel, opened from the header
     contact_name: str = ""
     number_text: str = ""
     created_text: str = ""
@@ -65,9 +74,16 @@ class GroupChatState(SessionState):
     participant_query: str = ""
     panel_open: bool = False
     locked_reason: str = ""
+    lock_lines: list[str] = []  # R10: what locked it and what happened since
+    lock_note: str = ""
     regroup_links: list[RegroupLink] = []
     can_send: bool = False
     send_block_reason: str = ""
+    # renaming
+    can_rename: bool = False
+    rename_open: bool = False
+    rename_error: str = ""
+    rename_key: int = 0  # a new form (with the current name) each time the dialog opens
     # the messages
     bubbles: list[Bubble] = []
     has_earlier: bool = False
@@ -90,13 +106,13 @@ class GroupChatState(SessionState):
     # -- helpers ---------------------------------------------------------------------------------
 
     def _reset_view(self, phase: str = "loading") -> None:
-        self._reset_fields(keep=("phase",))
+        self._reset_fields(keep=("phase", "assigned_only", "rename_key"))
         self._assign(phase=phase)
 
-    def _apply_detail(self, detail: GroupDetail) -> None:
+    def _apply_detail(self, detail: GroupDetail, actor) -> None:
         rows = [chat_panels.participant_row(p) for p in detail.participants]
         label = (detail.number_label or "").strip()
-        when = detail.created_at.strftime("%b %d, %Y").replace(" 0", " ")
+        when = actor.clock.date(detail.created_at)
         if self.participant_query:  # keep the search's result, with fresh names and tags
             wanted = {m.id for m in self.matches}
             matches = [r for r in rows if r.id in wanted]
@@ -104,23 +120,34 @@ class GroupChatState(SessionState):
             matches = rows
         self._assign(
             title=detail.title,
+            group_name=detail.name,
+            people=detail.people,
+            people_text=chat_panels.people_text(detail),
+            people_count=len({p.contact_id for p in detail.participants}),
+            can_rename=bool(detail.can_rename),
             contact_name=rows[0].name if rows else detail.title,
             number_text=f"{label} · {detail.number_display}" if label else detail.number_display,
             created_text=f"Created by {detail.created_by} on {when}" if detail.created_by else f"Created {when}",
             participants=rows,
             matches=matches,
             locked_reason=detail.locked_reason or "",
+            lock_lines=chat_panels.lock_lines(detail, actor.clock),
+            lock_note=chat_panels.lock_note(detail) if detail.locked_reason else "",
             regroup_links=chat_panels.regroup_links(detail),
             can_send=bool(detail.can_send),
             send_block_reason=detail.send_block_reason or "",
             recipients=detail.recipients,
         )
 
-    def _show_latest(self, latest: list[MessageView], *, replace: bool) -> bool:
-        """Merge the latest page into what is shown; True when it holds a message not shown before."""
-        now = datetime.now(UTC).replace(tzinfo=None)
+    def _bubbles(self, actor, page: list[MessageView]) -> list[Bubble]:
+        """Messages as this viewer reads them (their clock, "your message")."""
+        now = datetime.now(UTC)
         locked = bool(self.locked_reason)
-        fresh = [chat.bubble(m, locked, now) for m in latest]
+        return [chat.bubble(m, locked, now, actor.clock, viewer=actor.name, people=self.people_count) for m in page]
+
+    def _show_latest(self, actor, latest: list[MessageView], *, replace: bool) -> bool:
+        """Merge the latest page into what is shown; True when it holds a message not shown before."""
+        fresh = self._bubbles(actor, latest)
         known = {b.id for b in self.bubbles}
         if replace or not self.bubbles or not fresh:
             shown = fresh
@@ -131,7 +158,7 @@ class GroupChatState(SessionState):
         if len(shown) > MAX_SHOWN:
             shown = shown[-MAX_SHOWN:]
             self.has_earlier = True
-        self._assign(bubbles=shown)
+        self._assign(bubbles=chat.with_day_breaks(shown))
         return any(b.id not in known for b in fresh)
 
     def _to_login(self):
@@ -149,8 +176,8 @@ class GroupChatState(SessionState):
     async def _refresh_view(self, actor) -> None:
         """Re-read the group and its latest page (live updates and after a send)."""
         detail, latest = await self._call(_view, actor, self.chat_id)
-        self._apply_detail(detail)
-        if self._show_latest(latest, replace=False):
+        self._apply_detail(detail, actor)
+        if self._show_latest(actor, latest, replace=False):
             await self._mark_read(actor)
         if self.open_message_id:
             await self._load_deliveries(actor, self.open_message_id)
@@ -161,13 +188,14 @@ class GroupChatState(SessionState):
     @signed_in(shell=True, error="load_error")
     async def load(self, actor):
         self._reset_view()
+        self._assign(assigned_only=actor.role != "admin" and actor.data_access == "assigned")
         group_id = _route_group_id(self.router.url.path)
         if group_id is None:
             return self._not_found()
         detail, latest = await self._call(_view, actor, group_id)
         self.chat_id = detail.id
-        self._apply_detail(detail)
-        self._show_latest(latest, replace=True)
+        self._apply_detail(detail, actor)
+        self._show_latest(actor, latest, replace=True)
         self.compose_key = _new_compose_key()
         self.phase = "ready"
         try:  # only now: the services let this user read the group
@@ -176,7 +204,7 @@ class GroupChatState(SessionState):
             logger.exception("live updates unavailable for group %s", detail.id)
         if latest:
             await self._mark_read(actor)
-        return rx.scroll_to(chat.MESSAGES_ID + "-end")
+        return chat.scroll_to_newest()
 
     @rx.event
     @signed_in(error=None)
@@ -206,11 +234,9 @@ class GroupChatState(SessionState):
         self.earlier_error = ""
         yield
         page = await self._call(messages.list_messages, actor, self.chat_id, self.bubbles[0].id, PAGE_SIZE)
-        now = datetime.now(UTC).replace(tzinfo=None)
-        locked = bool(self.locked_reason)
         known = {b.id for b in self.bubbles}
-        older = [chat.bubble(m, locked, now) for m in page if m.id not in known]
-        self.bubbles = older + self.bubbles
+        older = self._bubbles(actor, [m for m in page if m.id not in known])
+        self.bubbles = chat.with_day_breaks(older + self.bubbles)
         self.has_earlier = len(page) >= PAGE_SIZE and len(self.bubbles) < MAX_SHOWN
 
     # -- participants ----------------------------------------------------------------------------
@@ -234,6 +260,45 @@ class GroupChatState(SessionState):
     @signed_in(error=None)
     async def toggle_panel(self, actor):
         self.panel_open = not self.panel_open
+        return None
+
+    @rx.event
+    @signed_in(error=None)
+    async def toggle_people(self, actor):
+        """The header's "9 people" on a phone: show or hide the participants panel."""
+        self.people_open = not self.people_open
+        return None
+
+    # -- the group's name ------------------------------------------------------------------------
+
+    @rx.event
+    @signed_in(error=None)
+    async def open_rename(self, actor):
+        if self.phase != "ready" or not self.can_rename:
+            return None
+        self._assign(rename_error="", rename_key=self.rename_key + 1, rename_open=True)
+        return None
+
+    @rx.event
+    @signed_in(error=None)
+    async def close_rename(self, actor, is_open: Any = False):
+        self._close_dialog("rename_open", is_open)
+
+    @rx.event
+    @signed_in(error="rename_error")
+    async def save_name(self, actor, form_data: Any):
+        """Rename the group ("" clears the name); the services check who may (and never touch who is
+        in the group, R9)."""
+        if self.phase != "ready":
+            return None
+        name = forms.form_text(form_data, "name", GROUP_NAME_MAX * 4)
+        if name is None:
+            self.rename_error = f"Group name must be text of at most {GROUP_NAME_MAX} characters"
+            return None
+        self.rename_error = ""
+        await self._call(groups.rename_group, actor, self.chat_id, name)
+        self.rename_open = False
+        await self._attempt(self._refresh_view, actor)  # renamed; else the live refresh shows it
         return None
 
     # -- delivery details (E3) -------------------------------------------------------------------
@@ -317,7 +382,7 @@ class GroupChatState(SessionState):
         self.sending = False
         shown = await self._attempt(self._refresh_view, actor)  # sent; else the live refresh shows it
         if shown.ok:
-            yield rx.scroll_to(chat.MESSAGES_ID + "-end")
+            yield chat.scroll_to_newest()
 
 
 live.register_view(GroupChatState)
@@ -336,7 +401,7 @@ def page() -> rx.Component:
                 rx.match(
                     S.phase,
                     ("ready", chat_panels.conversation(S)),
-                    ("not_found", chat.not_found_message()),
+                    ("not_found", chat.not_found_message(S.assigned_only)),
                     ("signed_out", chat.signed_out_message(LOGIN_ROUTE)),
                     chat.loading_message(),
                 ),

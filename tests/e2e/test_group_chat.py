@@ -238,7 +238,7 @@ def test_r10_dnd_locks_the_group_and_offers_a_new_group_without_them(
     open_chat(page, group_id)
 
     banner = page.get_by_role("alert").filter(has_text="This group is locked")
-    expect(banner).to_contain_text("Val Rail enabled DND")
+    expect(banner).to_contain_text("Ada Admin turned on Do not disturb for Val Rail · ")
     expect(page.get_by_role("textbox", name="Message")).to_be_disabled()
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
     regroup = banner.get_by_role("button", name="Create a new group without Val Rail", exact=True)
