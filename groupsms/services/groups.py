@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, true
+from sqlalchemy import and_, func, true
 from sqlmodel import Session, select
 
 from groupsms import db
