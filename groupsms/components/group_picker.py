@@ -152,21 +152,12 @@ def contact_options(s: Any) -> rx.Component:
 
 def picker_notices(s: Any, notices_id: str) -> rx.Component:
     """The dialog's warnings, next to the selection (the state scrolls them into view when one
-    appears): the participant limit, E2 overlaps naming the person, the E11 duplicate, refusals."""
+    appears): the participant limit, the E11 duplicate (first: it offers what to do), E2 overlaps naming the
+    person, refusals."""
     return rx.vstack(
         rx.cond(
             s.notice != "",
             rx.callout(s.notice, icon="info", color_scheme="amber", role="alert", size="1", width="100%"),
-        ),
-        rx.cond(
-            s.overlaps.length() > 0,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle_alert")),
-                rx.vstack(rx.foreach(s.overlaps, lambda text: rx.callout.text(text)), spacing="1"),
-                color_scheme="amber",
-                size="1",
-                width="100%",
-            ),
         ),
         rx.cond(
             s.duplicate_group_id > 0,
@@ -188,6 +179,16 @@ def picker_notices(s: Any, notices_id: str) -> rx.Component:
                 color_scheme="blue",
                 size="1",
                 role="status",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            s.overlaps.length() > 0,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle_alert")),
+                rx.vstack(rx.foreach(s.overlaps, lambda text: rx.callout.text(text)), spacing="1"),
+                color_scheme="amber",
+                size="1",
                 width="100%",
             ),
         ),
