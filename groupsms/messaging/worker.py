@@ -362,9 +362,9 @@ class Worker:
 
         The wait comes first (a worker that dies while it waits has not marked the delivery as maybe
         sent) except for the last PREPARE_LEAD_SECONDS, in which the delivery is prepared, so the send
-        leaves on its slot rather than a database turn later. A send that still leaves late tells the
-        limiter, which moves the slots not yet handed out back so the provider's second holds no more
-        than the rate."""
+        leaves on its slot rather than a database turn later. Right before it leaves the limiter
+        counts it (and holds it back in case sends before it left so late that the provider's
+        second would hold more than the rate)."""
         reserve = getattr(self.limiter, "reserve", None)
         if reserve is None:  # a limiter that only blocks
             self.limiter.acquire()
@@ -378,9 +378,9 @@ class Worker:
             return None
         if (wait := slot - time.monotonic()) > 0:
             time.sleep(wait)
-        late = getattr(self.limiter, "late", None)
-        if late is not None:
-            late(time.monotonic() - slot)
+        sending = getattr(self.limiter, "sending", None)
+        if sending is not None:
+            sending()
         return self.gateway.send(request)
 
     def _send_one(self, delivery_id: int) -> None:

@@ -74,9 +74,10 @@ def test_rate_and_burst_are_checked():
         LocalRateLimiter(10, burst=0.5)
 
 
-def _senders_on_a_fake_clock(reserve, late, t: FakeTime, senders: int, seconds: float, wake_late) -> list[tuple[float, float]]:
+def _senders_on_a_fake_clock(reserve, sending, t: FakeTime, senders: int, seconds: float, wake_late) -> list[tuple[float, float]]:
     """`senders` threads, simulated in order of their wake-up: each takes a slot, sleeps until it and
-    wakes `wake_late(i)` seconds after it, sends, and takes the next. Returns (slot, sent) pairs."""
+    wakes `wake_late(i)` seconds after it, is counted (`sending`, which may hold it back), sends,
+    and takes the next. Returns (slot, sent) pairs."""
     start = t.now
     waking = []  # (wakes at, slot, sender)
     for n in range(senders):
@@ -87,7 +88,7 @@ def _senders_on_a_fake_clock(reserve, late, t: FakeTime, senders: int, seconds: 
         waking.sort()
         woke, slot, n = waking.pop(0)
         t.now = max(t.now, woke)
-        late(t.now - slot)
+        sending()
         done.append((slot, t.now))
         i += 1
         if t.now - start < seconds:
@@ -100,35 +101,39 @@ def _senders_on_a_fake_clock(reserve, late, t: FakeTime, senders: int, seconds: 
 @pytest.mark.parametrize("lateness", ["on time", "late"])
 def test_every_permit_is_used_even_when_sleepers_wake_late(rate, headroom, lateness):
     """Slots are handed out ahead: a sender that wakes late still has its permit, so over T seconds
-    rate x T sends go (within what the headroom leaves), none lost to a re-check."""
+    rate x T sends go (less the headroom), none lost to a re-check, and no second holds more than rate."""
     import random
 
     rng = random.Random(7)
     t = FakeTime()
     limiter = LocalRateLimiter(rate, headroom=headroom, clock=t.clock, sleep=t.sleep)
     seconds = 20.0
-    # Late wake-ups within the slack (a thread 10 ms late, the network) move nothing back.
-    wake_late = (lambda _i: 0.0) if lateness == "on time" else (lambda _i: rng.uniform(0, 0.8) * max(limiter.slack, 0.0))
+    wake_late = (lambda _i: 0.0) if lateness == "on time" else (lambda _i: rng.uniform(0, 0.02))
     start = t.now
-    sends = _senders_on_a_fake_clock(limiter.reserve, limiter.late, t, 4, seconds, wake_late)
+    sends = _senders_on_a_fake_clock(limiter.reserve, limiter.sending, t, 4, seconds, wake_late)
     in_window = [slot for slot, _ in sends if slot - start < seconds]
     assert len(in_window) >= int(rate * (1 - headroom) * seconds)
-    assert most_in_any_second([sent for _, sent in sends]) <= rate
+    sent = [at for _, at in sends if at - start < seconds]
+    # what leaves within T: all of them, but for the few held back where late ones left no room
+    assert len(sent) >= int(rate * (1 - headroom) * seconds) - max(2, 0.01 * rate * seconds)
+    assert most_in_any_second([at for _, at in sends]) <= rate
 
 
 @pytest.mark.parametrize("worst", [0.05, 0.2, 0.6])
-def test_a_send_later_than_the_slack_moves_the_rest_back_so_no_second_is_over_the_rate(worst):
+def test_a_send_that_leaves_very_late_holds_back_only_what_the_providers_second_needs(worst):
+    """Some sends leave up to `worst` seconds after their slot: no second ever holds more than the
+    rate, and the time given up is about what those late sends took, not a permanent shift."""
     import random
 
     rng = random.Random(11)
     t = FakeTime()
     limiter = LocalRateLimiter(30, headroom=0.03, clock=t.clock, sleep=t.sleep)
-    sends = _senders_on_a_fake_clock(limiter.reserve, limiter.late, t, 4, 30.0,
+    start = t.now
+    sends = _senders_on_a_fake_clock(limiter.reserve, limiter.sending, t, 4, 30.0,
                                      lambda i: worst if i % 17 == 0 else rng.uniform(0, 0.01))
-    assert most_in_any_second([sent for _, sent in sends]) <= 30
-    # and only what went late is given up: about (worst - slack) per late send
-    late_sends = sum(1 for i in range(len(sends)) if i % 17 == 0)
-    assert len(sends) >= 30 * 0.97 * 30 - late_sends * (worst / limiter.interval) - 4
+    assert most_in_any_second([at for _, at in sends]) <= 30
+    sent = [at for _, at in sends if at - start < 30.0]
+    assert len(sent) >= 30 * 0.97 * 30 * 0.97  # within 3 % of the schedule's sends
 
 
 def test_burst_after_idle_is_the_burst_and_then_the_rate():
@@ -170,3 +175,22 @@ def test_redis_push_moves_the_slots_not_yet_handed_out():
         assert limiter.reserve(now=100.0) == pytest.approx(0.6)
     finally:
         limiter._client.delete(key)
+
+
+def test_redis_sends_across_workers_never_put_more_than_the_rate_into_a_second():
+    """Three workers count their sends in Redis: a send that would make 31 in a second waits."""
+    key = f"groupsms:test-sent:{uuid.uuid4().hex}"
+    workers = [RedisRateLimiter(REDIS_URL, rate=30, key=key) for _ in range(3)]
+    now, sent = 9000.0, []
+    try:
+        for i in range(120):  # asking faster than the rate, as sends that left late bunch up
+            wait = workers[i % 3]._send(now=now)
+            if wait == 0:
+                sent.append(now)
+            else:
+                assert wait <= 1.0 + 0.01
+            now += 0.01
+    finally:
+        workers[0]._client.delete(key, f"{key}:sent")
+    assert len(sent) >= 30
+    assert most_in_any_second(sent) <= 30
