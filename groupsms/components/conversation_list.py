@@ -7,7 +7,7 @@ never imports the page (which imports it).
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -47,37 +47,6 @@ class GroupChoice:
 
 
 # -- formatting ------------------------------------------------------------------------------------
-
-def _utc(moment: datetime) -> datetime:
-    # Stored times are naive UTC (models.utcnow).
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
-    """"Just now", "5 min ago", "3 h ago", "Yesterday", "Monday", "Mar 5", "Mar 5, 2025" (UTC)."""
-    if moment is None:
-        return ""
-    moment = _utc(moment)
-    now = _utc(now) if now else datetime.now(timezone.utc)
-    seconds = (now - moment).total_seconds()
-    if seconds < 60:
-        return "Just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if moment.date() == now.date():
-        return f"{int(seconds // 3600)} h ago"
-    if moment.date() == (now - timedelta(days=1)).date():
-        return "Yesterday"
-    if seconds < 7 * 86400:
-        return moment.strftime("%A")
-    if moment.year == now.year:
-        return f"{moment.strftime('%b')} {moment.day}"
-    return f"{moment.strftime('%b')} {moment.day}, {moment.year}"
-
-
-def full_time(moment: datetime | None) -> str:
-    return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
 
 def _initials(title: str, named: bool = False) -> str:
     """Two letters for the avatar: of the first two people, or of a name's first two words."""

@@ -12,7 +12,8 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components.conversation_list import full_time, inbox_section, inbox_text, relative_time
+from groupsms.components.conversation_list import inbox_section, inbox_text
+from groupsms.domain.clock import Clock
 from groupsms.services.messages import OtherText
 
 
@@ -26,15 +27,16 @@ class OtherTextRow:
     when_full: str
 
 
-def other_text_row(item: OtherText, now: datetime) -> OtherTextRow:
+def other_text_row(item: OtherText, clock: Clock, now: datetime) -> OtherTextRow:
+    """One row, its times in the viewer's zone and clock."""
     label = (item.number_label or "").strip()
     return OtherTextRow(
         message_id=str(item.message_id),
         sender=f"{item.from_name} · {item.from_display}" if item.from_name else item.from_display,
         number=f"{label} · {item.number_display}" if label else item.number_display,
         body=item.body,
-        when=relative_time(item.received_at, now),
-        when_full=full_time(item.received_at),
+        when=clock.ago(item.received_at, now),
+        when_full=clock.full(item.received_at),
     )
 
 

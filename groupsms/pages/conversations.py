@@ -268,7 +268,7 @@ class ConversationsState(SessionState):
 
     async def _refresh_other_texts(self, actor: Any, now: datetime) -> None:
         found = await self._attempt(messages.list_other_texts, actor)
-        self._assign(other_texts=[other_text_row(i, now) for i in found.value] if found.ok else [])
+        self._assign(other_texts=[other_text_row(i, actor.clock, now) for i in found.value] if found.ok else [])
         if not found.ok:
             self._assign(other_error=found.error)
 
