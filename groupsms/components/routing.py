@@ -14,7 +14,6 @@ from typing import Any
 
 import reflex as rx
 
-from groupsms.components import conversation_list as lists
 from groupsms.domain.clock import Clock
 from groupsms.services.messages import RoutingCandidate, RoutingItem
 
@@ -125,10 +124,17 @@ def _candidate(c: CandidateRow) -> rx.Component:
     )
 
 
+def _lists():
+    # The shared pieces of inbox sections; conversation_list re-exports this module, so import late.
+    from groupsms.components import conversation_list
+
+    return conversation_list
+
+
 def _routing_item(row: RoutingRow, s: Any) -> rx.Component:
     return rx.el.li(
         rx.vstack(
-            *lists.inbox_text(row),
+            *_lists().inbox_text(row),
             rx.form(
                 rx.el.input(type="hidden", name="message_id", value=row.message_id),
                 rx.el.fieldset(
@@ -178,7 +184,7 @@ def confirm_dialog(s: Any) -> rx.Component:
 
 def routing_section(s: Any) -> rx.Component:
     return rx.fragment(
-        lists.inbox_section(
+        _lists().inbox_section(
             s.routing, title="Needs routing", icon="split", color="amber",
             explanation="These replies came from someone who is in more than one group on the same number. "
                         "Choose the group each one belongs to; you'll see who gets it before it is relayed.",
