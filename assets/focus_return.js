@@ -48,6 +48,12 @@
       var target = event.target;
       if (!(target instanceof Element) || target.closest(DIALOG)) return;
       if (document.querySelector(DIALOG)) return; // something focused behind an open dialog
+      if (target.closest('[role="menu"]')) {
+        // A dialog opened from a menu item goes back to the button that opened the menu.
+        var trigger = document.querySelector('[aria-haspopup="menu"][aria-expanded="true"]');
+        if (!trigger) return;
+        target = trigger;
+      }
       opener = target;
       openerKey = keyOf(target);
     },

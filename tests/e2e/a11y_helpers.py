@@ -43,6 +43,8 @@ def axe_failures(page: Page, where: str) -> list[str]:
     """Run axe on the page as it is; print every violation, return the serious and critical ones."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # Measure what stays on screen, not a dialog halfway through its fade-in.
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
     results = Axe().run(page, options=AXE_OPTIONS)
     failures = []
     for violation in results.response["violations"]:
