@@ -148,3 +148,24 @@ def test_e9_import_preview_says_how_each_row_matches_before_saving(
     dialog.get_by_role("button", name="Close").click()
     expect(_item(page, "Quentin Previewson")).to_be_visible()
     expect(_item(page, "Pia Previewson-Lee")).to_be_visible()
+
+
+def test_e9_possible_duplicates_are_pointed_out_and_open_the_merge(
+    page: Page, sign_in, demo_logins, app_server, screenshot
+):
+    from groupsms.services import contacts
+
+    login = demo_logins[ADMIN]
+    with acting(app_server.database_url, login.email, login.password) as ada:
+        first = contacts.create_contact(ada, "Omar Overlap", "+16045550167")
+        second = contacts.create_contact(ada, "overlap, OMAR", "+16045550168")
+
+    _signed_in(page, sign_in, login, "/contacts")
+    hints = page.get_by_role("region", name="Possible duplicates")
+    expect(hints).to_contain_text("Omar Overlap and overlap, OMAR have the same name")
+    screenshot(page, "contacts-possible-duplicates")
+    hints.get_by_role("button", name="Merge Omar Overlap and overlap, OMAR have the same name").click()
+    dialog = page.get_by_role("dialog", name="Merge duplicate contacts")
+    expect(dialog.get_by_label("Contact to keep")).to_have_value(str(first))
+    expect(dialog.get_by_label("Duplicate to remove")).to_have_value(str(second))
+    expect(dialog.get_by_label("Name")).to_contain_text("Duplicate: overlap, OMAR")
