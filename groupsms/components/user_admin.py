@@ -66,28 +66,35 @@ def audit_row(e: AuditEntry, clock: Clock = UTC_CLOCK) -> AuditRow:
 def _audit_filters(s: Any) -> rx.Component:
     kinds = [forms.option("All changes", "")] + [forms.option(label, key) for key, (label, _) in KINDS.items()]
     return rx.form(
-        rx.flex(
-            forms.field("Person", "audit-person", forms.native_select(
-                "audit-person", "person",
-                [forms.option("Everyone", ""), rx.foreach(s.audit_people, lambda p: forms.option(p.label, p.value))],
-                value=s.audit_person, on_change=lambda v: s.set_audit_filter("audit_person", v))),
-            forms.field("Kind", "audit-kind", forms.native_select(
-                "audit-kind", "kind", kinds, value=s.audit_kind, on_change=lambda v: s.set_audit_filter("audit_kind", v))),
-            forms.field("From", "audit-from", rx.el.input(
-                type="date", id="audit-from", name="date_from", value=s.audit_from, on_change=lambda v: s.set_audit_filter("audit_from", v),
-                class_name="native-select")),
-            forms.field("To", "audit-to", rx.el.input(
-                type="date", id="audit-to", name="date_to", value=s.audit_to, on_change=lambda v: s.set_audit_filter("audit_to", v),
-                class_name="native-select")),
+        rx.vstack(
+            rx.grid(
+                forms.field("Person", "audit-person", forms.native_select(
+                    "audit-person", "person",
+                    [forms.option("Everyone", ""),
+                     rx.foreach(s.audit_people, lambda p: forms.option(p.label, p.value))],
+                    value=s.audit_person, on_change=lambda v: s.set_audit_filter("audit_person", v))),
+                forms.field("Kind", "audit-kind", forms.native_select(
+                    "audit-kind", "kind", kinds, value=s.audit_kind,
+                    on_change=lambda v: s.set_audit_filter("audit_kind", v))),
+                forms.field("From", "audit-from", rx.el.input(
+                    type="date", id="audit-from", name="date_from", value=s.audit_from,
+                    on_change=lambda v: s.set_audit_filter("audit_from", v), class_name="native-select")),
+                forms.field("To", "audit-to", rx.el.input(
+                    type="date", id="audit-to", name="date_to", value=s.audit_to,
+                    on_change=lambda v: s.set_audit_filter("audit_to", v), class_name="native-select")),
+                columns={"initial": "1", "sm": "2", "md": "4"},
+                gap="3",
+                width="100%",
+            ),
             rx.flex(
                 rx.button(rx.icon("filter", size=14), "Apply filters", type="submit", size="2"),
                 rx.button("Clear", type="button", variant="soft", size="2", on_click=s.clear_audit_filters),
                 rx.button(rx.icon("download", size=14), "Download CSV", type="button", variant="soft", size="2",
                           on_click=s.export_audit),
-                gap="2", align="end", wrap="wrap",
+                gap="2", wrap="wrap",
             ),
-            gap="3", wrap="wrap", align="end", width="100%",
-            direction={"initial": "column", "sm": "row"},
+            spacing="3",
+            width="100%",
         ),
         on_submit=s.filter_audit,
         reset_on_submit=False,
@@ -109,8 +116,8 @@ def _audit_log(s: Any) -> rx.Component:
                 rx.el.caption("Recent changes", class_name="visually-hidden"),
                 rx.el.thead(rx.el.tr(*(rx.el.th(h, scope="col") for h in ("When", "Who", "Kind", "What")))),
                 rx.el.tbody(rx.foreach(s.audit_rows, lambda r: rx.el.tr(
-                    rx.el.td(rx.el.time(r.when, title=r.when_full)), rx.el.td(r.actor), rx.el.td(r.kind),
-                    rx.el.td(r.sentence),
+                    rx.el.td(rx.el.time(r.when, title=r.when_full), white_space="nowrap"), rx.el.td(r.actor),
+                    rx.el.td(r.kind, white_space="nowrap"), rx.el.td(r.sentence),
                 ))),
                 class_name="perm-table audit-table",
             ),
