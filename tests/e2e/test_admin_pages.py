@@ -167,8 +167,10 @@ def test_e9_users_create_change_role_access_and_password(page: Page, sign_in, de
     expect(page.get_by_label("Data access of Casey Closer")).to_have_value("all")
     # E8: the audit log says who changed the access, and how.
     changes = page.get_by_role("table", name="Recent changes")
-    expect(changes.get_by_role("row").filter(has_text="user role changed")).to_contain_text("Ada Admin")
-    expect(changes.get_by_role("row").filter(has_text="user role changed").first).to_contain_text("new: admin")
+    expect(changes.get_by_role("row").filter(
+        has_text="Ada Admin changed Casey Closer's role from User to Admin").first).to_contain_text("Users")
+    expect(changes).to_contain_text("Ada Admin changed Casey Closer's data access from 'Assigned data only' to "
+                                    "'All data'")
 
     page.get_by_role("button", name="Reset password of Casey Closer").click()
     dialog = page.get_by_role("dialog")
