@@ -92,6 +92,11 @@ def test_r10_e1_stop_then_start_the_banner_tells_what_happened_and_offers_both_w
     dialog = page.get_by_role("dialog", name="New group message")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_text("3 of 9 selected")).to_be_visible()
+    with acting(app_server.database_url, admin.email, admin.password) as actor:
+        from groupsms.services import groups
+
+        number_id = groups.get_group(actor, group_id).number_id
+    expect(dialog.get_by_label("From number")).to_have_value(str(number_id))  # the same business number
     chips = dialog.get_by_role("group", name="Selected participants")
     for person in ("Tomas Wren", "Ana Wren", "Lee Wren"):
         expect(chips).to_contain_text(person)
@@ -124,12 +129,19 @@ def test_r9_a_rename_shows_in_the_header_with_the_participants_below_and_members
     header = page.locator(".chat-header")
     expect(header.get_by_role("heading", level=1)).to_have_text("Cam Heron, Dee Heron")
 
+    conversations = page.context.new_page()  # another tab on the list: it follows the rename live
+    conversations.goto("/")
+    expect(conversations.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
+    expect(conversations.get_by_text("Cam Heron, Dee Heron").first).to_be_visible()
+
     header.get_by_role("button", name="Rename group").click()
     dialog = page.get_by_role("dialog", name="Rename group")
     dialog.get_by_label("Group name").fill("  Heron family closing ")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_have_count(0)
     expect(header.get_by_role("heading", level=1)).to_have_text("Heron family closing")
+    expect(conversations.get_by_text("Heron family closing").first).to_be_visible()
+    conversations.close()
     expect(header.get_by_text("Cam Heron, Dee Heron", exact=True)).to_be_visible()
     top = page.get_by_role("list", name="Participants", exact=True)
     expect(top.get_by_role("listitem")).to_have_count(2)  # R9: the name is not membership
