@@ -41,7 +41,8 @@ def _intro_section(S: Any) -> rx.Component:
             rx.cond(
                 S.intro_text != "",
                 rx.vstack(
-                    rx.text(S.intro_text, size="2", class_name="conv-intro-text", aria_label="Intro text"),
+                    rx.box(rx.text(S.intro_text, size="2", class_name="conv-intro-text"), role="note",
+                           aria_label="Intro text", width="100%"),
                     rx.text("Each participant gets it by SMS when the group is created · " + S.intro_note,
                             size="1", color_scheme="gray"),
                     spacing="1",

@@ -54,8 +54,8 @@ def intro_setting_card() -> rx.Component:
                                    size="1", width="100%"),
                         rx.vstack(
                             rx.text("Preview", size="1", weight="medium", color_scheme="gray"),
-                            rx.text(s.preview, size="2", aria_label="Intro text preview",
-                                    class_name="conv-intro-text"),
+                            rx.box(rx.text(s.preview, size="2", class_name="conv-intro-text"), role="note",
+                                   aria_label="Intro text preview", width="100%"),
                             rx.text(s.segments + " to each participant", size="1", color_scheme="gray"),
                             spacing="1",
                             width="100%",
