@@ -87,6 +87,9 @@ def test_slow_connection_shows_a_skeleton_before_the_data(page: Page, sign_in, d
     expect(skeleton).to_be_visible()
     expect(page.get_by_role("heading", name="Contacts", exact=True)).to_be_hidden()
     page.screenshot(path=str(_artifact("shell-slow-connection-skeleton-desktop.png")), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(_artifact("shell-slow-connection-skeleton-mobile.png")), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.get_by_role("list", name="Contacts")).to_be_visible(timeout=60_000)
     expect(skeleton).to_be_hidden()
     cdp.send("Network.emulateNetworkConditions",
