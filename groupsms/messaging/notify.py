@@ -42,8 +42,7 @@ def redis_prefix() -> str:
         return configured
     from groupsms import config
 
-    url = str(db._engine.url.render_as_string(hide_password=False)) if db._engine is not None else (  # noqa: SLF001
-        config.load().database_url)
+    url = config.load().database_url  # as configured, so every process derives the same name
     return "groupsms:" + hashlib.sha256(url.encode()).hexdigest()[:12]
 
 

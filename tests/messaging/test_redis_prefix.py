@@ -31,7 +31,6 @@ def test_the_prefix_is_configured_or_derived_from_the_database(monkeypatch):
     monkeypatch.setenv("GROUPSMS_REDIS_PREFIX", "acme-prod")
     assert notify.channel() == "acme-prod:changes"
     monkeypatch.delenv("GROUPSMS_REDIS_PREFIX")
-    monkeypatch.setattr(notify.db, "_engine", None)
     monkeypatch.setenv("GROUPSMS_DATABASE_URL", "sqlite:////tmp/one.db")
     one = notify.redis_prefix()
     monkeypatch.setenv("GROUPSMS_DATABASE_URL", "sqlite:////tmp/two.db")
