@@ -8,7 +8,6 @@ import asyncio
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
