@@ -28,7 +28,7 @@ from groupsms.services import (
 from groupsms.services._base import Actor
 
 SERVICE_MODULES = (sessions, users, numbers, contacts, groups, messages, policy, imports, phones, audit,
-                   inbound_events, api_tokens, webhook_subscriptions, integrations, inbox)
+                   inbound_events, api_tokens, webhook_subscriptions, integrations, location_settings, inbox)
 
 __all__ = [
     "Actor", "SERVICE_MODULES", "api_tokens", "audit", "contacts", "groups", "imports", "inbox", "inbound_events", "integrations",
