@@ -187,3 +187,13 @@ def test_profile_time_zone_and_clock_override_the_browser(chicago: BrowserContex
         expect(row).to_contain_text(f"{berlin.hour:02d}:{berlin.minute:02d}")
     expect(row).not_to_contain_text(re.compile(r"\d [AP]M"))
     screenshot(page, "local-times-list-berlin")
+
+
+def test_sign_in_focuses_email_and_reads_the_browsers_zone_and_clock(chicago: BrowserContext, screenshot):
+    page = chicago.new_page()
+    page.goto("/login")
+    expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
+    expect(page.get_by_label("Email")).to_be_focused()
+    expect(page.locator("#browser_zone")).to_have_value("America/Chicago")
+    expect(page.locator("#browser_locale")).to_have_value("en-US-u-hc-h12")
+    screenshot(page, "sign-in-email-focused")
