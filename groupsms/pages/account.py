@@ -53,8 +53,8 @@ class AccountState(SessionState):
     async def _load_preferences(self, actor, clock: Clock | None = None) -> None:
         prefs = await self._call(users.get_my_preferences, actor, self._token())
         self.time_zone, self.clock, self.browser_zone = prefs.time_zone, prefs.clock, prefs.browser_zone
-        browser = prefs.browser_zone or "UTC"
-        self.automatic_label = f"Automatic (browser: {browser})"
+        self.automatic_label = (f"Automatic (browser: {prefs.browser_zone})" if prefs.browser_zone
+                                else "Automatic (your browser did not say; UTC)")
         self.shown_as = (clock or actor.clock).full(datetime.now(UTC))
         self.prefs_version += 1
 
