@@ -153,18 +153,21 @@ def _row_message(row_number: int, exc: GroupsmsError) -> str:
     return f"Row {row_number}: {text}"
 
 
+def _location_emails(s, user: User) -> dict[str, int]:
+    """The lower-cased email → id of every user of the location (the `assigned_to` column)."""
+    return {
+        email: uid
+        for uid, email in s.exec(select(User.id, func.lower(User.email)).where(User.location_id == user.location_id))
+    }
+
+
 def import_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportReport:
     """Create or update contacts from CSV text: name, primary_phone, secondary_phone, dnd, assigned_to."""
     with db.transaction() as s:
         user = acting_user(s, actor)
         require(s, user, "contact", "write")
         positions, ignored, data = _read(csv_text)
-        emails = {
-            email: uid
-            for uid, email in s.exec(
-                select(User.id, func.lower(User.email)).where(User.location_id == user.location_id)
-            )
-        }
+        emails = _location_emails(s, user)
         visible = _known(s, user)
         created = updated = unchanged = skipped = 0
         errors: list[str] = []
@@ -380,12 +383,7 @@ def preview_contacts_csv(actor: Actor | None, csv_text: Any) -> ImportPreview:
         user = acting_user(s, actor)
         require(s, user, "contact", "write")
         positions, ignored, data = _read(csv_text)
-        emails = {
-            email: uid
-            for uid, email in s.exec(
-                select(User.id, func.lower(User.email)).where(User.location_id == user.location_id)
-            )
-        }
+        emails = _location_emails(s, user)
         visible = _known(s, user)
         added: dict[str, int] = {}  # primary phone → the row that adds that contact
         rows: list[PreviewRow] = []

@@ -17,6 +17,7 @@ import uvicorn
 from sqlmodel import Session
 from starlette.applications import Starlette
 
+from groupsms.messaging import events, notify
 from groupsms.models import BusinessNumber, Contact, Location, NumberAssignment, User
 from groupsms.security import hash_password
 from groupsms.services import Actor
@@ -165,3 +166,12 @@ def webhooks(clean_db, monkeypatch):
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@pytest.fixture
+def changes():
+    """The change events published while the test runs (`messaging.notify`), in order."""
+    seen: list[events.ChangeEvent] = []
+    unsubscribe = notify.subscribe(seen.append)
+    yield seen
+    unsubscribe()

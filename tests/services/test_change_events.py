@@ -16,14 +16,6 @@ from tests.services.test_messaging import sms_in
 DAN = "+15125550112"
 
 
-@pytest.fixture
-def changes():
-    seen: list[events.ChangeEvent] = []
-    unsubscribe = notify.subscribe(seen.append)
-    yield seen
-    unsubscribe()
-
-
 def of(kind, seen):
     """The events of one type (a thread another test left running may publish other ones)."""
     return [c for c in seen if isinstance(c, kind)]

@@ -16,14 +16,6 @@ from groupsms.services import groups, policy
 from tests.services.conftest import pick
 
 
-@pytest.fixture
-def changes():
-    seen: list[events.ChangeEvent] = []
-    unsubscribe = notify.subscribe(seen.append)
-    yield seen
-    unsubscribe()
-
-
 def _membership(gid: int):
     with db.read() as s:
         group = s.get(Group, gid)

@@ -17,14 +17,6 @@ from tests.services.conftest import pick
 REDIS_URL = os.environ.get("GROUPSMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture
-def changes():
-    seen: list[events.ChangeEvent] = []
-    unsubscribe = notify.subscribe(seen.append)
-    yield seen
-    unsubscribe()
-
-
 def test_e4_new_message_is_announced_after_commit(world, changes):
     gid = groups.create_group(world.actors["bo"], world.numbers["main"], pick(world, "carla", "dan"))
     mid = messages.send_message(world.actors["bo"], gid, "Keys are in the lockbox")
