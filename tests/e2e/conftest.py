@@ -189,17 +189,17 @@ class DemoGroup:
 def demo_group(app_server: RunningApp, demo_admin: DemoLogin) -> DemoGroup:
     """A group created by the demo admin through the services, as the group dialog will."""
     from groupsms import db
-    from groupsms.services import groups, sessions
+    from groupsms.services import contacts, groups, sessions
 
     engine = db.init(app_server.database_url)
     try:
         _token, actor = sessions.sign_in(demo_admin.email, demo_admin.password)
         number = next(n for n in groups.picker_numbers(actor) if n.is_default)
-        eligible = [o for o in groups.picker_contacts(actor) if o.disabled_reason is None]
-        picked = [o for o in eligible if o.which == "primary"][:3]
-        groups.create_group(actor, number.id, [(o.contact_id, o.which) for o in picked])
-        summary = next(g for g in groups.list_groups(actor) if g.participant_count == len(picked))
-        return DemoGroup(summary.title, number.label, len(picked))
+        # Three contacts of its own: other tests add contacts and groups to the same database.
+        people = [contacts.create_contact(actor, f"{first} Demogroup", f"+1802555{9100 + n:04d}")
+                  for n, first in enumerate(("Hanna", "Ivo", "Jonas"))]
+        gid = groups.create_group(actor, number.id, [(cid, "primary") for cid in people])
+        return DemoGroup(groups.get_group(actor, gid).title, number.label, len(people))
     finally:
         engine.dispose()
 
