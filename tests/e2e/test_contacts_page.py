@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.a11y_helpers import axe_at_both_widths
 from tests.e2e.helpers import acting
 
 ADMIN = "admin@acme.test"
@@ -83,6 +84,7 @@ def test_e9_r8_r10_merge_keeps_the_groups_participant_and_dnd_locks_it(
     expect(dialog.get_by_label("Secondary phone")).to_contain_text("Duplicate: (empty)")
     expect(dialog.get_by_label("Primary phone")).to_contain_text("Duplicate: (604) 555-0162")
     screenshot(page, "contacts-merge-dialog")
+    assert not axe_at_both_widths(page, "dialog-merge-contacts", dialog)  # WCAG 2.2 AA, as every dialog
     dialog.get_by_role("button", name="Merge contacts").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("status").filter(has_text="Mira M. merged into Mira Mergewell")).to_be_visible()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.a11y_helpers import axe_at_both_widths
 from tests.e2e.helpers import acting, no_console_errors
 
 MAIN_OFFICE = "+15125550100"
@@ -137,6 +138,7 @@ def test_r9_a_rename_shows_in_the_header_with_the_participants_below_and_members
     header.get_by_role("button", name="Rename group").click()
     dialog = page.get_by_role("dialog", name="Rename group")
     dialog.get_by_label("Group name").fill("  Heron family closing ")
+    assert not axe_at_both_widths(page, "dialog-rename-group", dialog)  # WCAG 2.2 AA, as every dialog
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_have_count(0)
     expect(header.get_by_role("heading", level=1)).to_have_text("Heron family closing")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.a11y_helpers import axe_at_both_widths
 from tests.e2e.helpers import acting, no_console_errors
 
 MAIN_OFFICE = "+15125550100"
@@ -117,6 +118,7 @@ def test_routing_shows_candidates_unchosen_and_relays_only_after_confirming(
     question = f"Relay Carla's reply to Marcus Lee, Priya Raman and Tom Becker in '{MAPLE}'?"
     expect(dialog).to_contain_text(question)
     screenshot(page, "needs-routing-confirm")
+    assert not axe_at_both_widths(page, "dialog-relay-this-reply", dialog)  # WCAG 2.2 AA, as every dialog
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     expect(item).to_be_visible()
