@@ -8,13 +8,13 @@ Contacts made here are the Herons, 737-555-0270..0281, distinct from the other b
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from groupsms.simulator.testing import wait_until
 from tests.e2e.helpers import acting
 
 LIVE_TIMEOUT_MS = 10_000
@@ -190,13 +190,9 @@ def _wait_for_message(app_server, demo_logins, group_title: str, text: str) -> N
     """Until the app stored the reply (as the admin sees it): a condition with a timeout."""
     from groupsms.services import groups
 
-    deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
     with acting(app_server.database_url, "admin@acme.test", demo_logins["admin@acme.test"].password) as ada:
-        while time.monotonic() < deadline:
-            if any(g.last_message_preview == text for g in groups.list_groups(ada, search=group_title)):
-                return
-            time.sleep(0.1)
-    raise AssertionError(f"the reply {text!r} never reached {group_title!r}")
+        wait_until(lambda: any(g.last_message_preview == text for g in groups.list_groups(ada, search=group_title)),
+                   timeout=LIVE_TIMEOUT_MS / 1000, interval=0.1, what=f"the reply {text!r} in {group_title!r}")
 
 
 def test_e7_notifies_a_new_reply_only_while_hidden_and_only_in_groups_the_user_may_see(
