@@ -6,6 +6,8 @@ own filters. Admins and users with full data access see the whole location.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import and_, exists, false, not_, or_, true
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -19,8 +21,12 @@ from groupsms.models import (
     User,
 )
 
+if TYPE_CHECKING:
+    from groupsms.services._base import Actor
 
-def has_full_data_access(user: User) -> bool:
+
+def has_full_data_access(user: User | Actor) -> bool:
+    """R11: admins and users with full data access see every group of the location."""
     return user.role == "admin" or user.data_access == "all"
 
 

@@ -37,6 +37,7 @@ from groupsms.components.other_texts import (
 )
 from groupsms.errors import NotAuthenticated
 from groupsms import live
+from groupsms.access import scopes
 from groupsms.pages import Page
 from groupsms.pages.create_group import CreateGroupState, clean_positive_id
 from groupsms.pages.session import HOME_ROUTE, SessionState, signed_in
@@ -239,7 +240,7 @@ class ConversationsState(SessionState):
             self._assign(groups=[group_row(s, actor.clock, now) for s in rows], load_error="",
                          count_all=counts.all, count_unread=counts.unread, count_mine=counts.mine,
                          count_locked=counts.locked,
-                         assigned_only=actor.role != "admin" and actor.data_access == "assigned")
+                         assigned_only=not scopes.has_full_data_access(actor))
         else:
             self._assign(groups=[], load_error=found.error)
         if routing:

@@ -24,6 +24,7 @@ from groupsms.components.chat_panels import ParticipantRow, RegroupLink
 from groupsms.components.layout import app_shell
 from groupsms.errors import NotAuthenticated, NotFound
 from groupsms import live
+from groupsms.access import scopes
 from groupsms.pages import Page
 from groupsms.pages.session import LOGIN_ROUTE, SessionState, signed_in
 from groupsms.services import groups, messages
@@ -188,7 +189,7 @@ class GroupChatState(SessionState):
     @signed_in(shell=True, error="load_error")
     async def load(self, actor):
         self._reset_view()
-        self._assign(assigned_only=actor.role != "admin" and actor.data_access == "assigned")
+        self._assign(assigned_only=not scopes.has_full_data_access(actor))
         group_id = _route_group_id(self.router.url.path)
         if group_id is None:
             return self._not_found()
