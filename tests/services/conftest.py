@@ -175,3 +175,14 @@ def changes():
     unsubscribe = notify.subscribe(seen.append)
     yield seen
     unsubscribe()
+
+
+@pytest.fixture
+def steady_webhook_cache(monkeypatch):
+    """Which locations have webhook subscriptions is cached for a few seconds; a refresh inside a
+    counted call would add a statement depending on how long the setup took. With this, the first
+    lookup fills the cache (the setup's, or a warm-up call's) and it stays for the test."""
+    from groupsms.messaging import webhook_out
+
+    monkeypatch.setattr(webhook_out, "_cache", None)
+    monkeypatch.setattr(webhook_out, "_CACHE_SECONDS", 3600.0)

@@ -55,14 +55,7 @@ EXPECTED: dict[tuple[str, str], int] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _steady_webhook_cache(monkeypatch):
-    """Which locations have webhook subscriptions is cached for a few seconds; a refresh in the
-    counted call would add a statement. The warm-up call fills the cache, and it stays."""
-    from groupsms.messaging import webhook_out
-
-    monkeypatch.setattr(webhook_out, "_cache", None)
-    monkeypatch.setattr(webhook_out, "_CACHE_SECONDS", 3600.0)
+pytestmark = pytest.mark.usefixtures("steady_webhook_cache")
 
 
 def counted(statements, fn):
