@@ -60,7 +60,8 @@ def open_chat(page: Page, sign_in, admin, group_id: int) -> None:
 PEOPLE = [("Uma Tern", "+17375550193"), ("Vic Tern", "+17375550194"), ("Wes Tern", "+17375550195")]
 
 
-def test_double_click_on_send_or_enter_twice_texts_every_participant_once(page: Page, sign_in, admin, app_server):
+def test_double_click_on_send_or_enter_twice_texts_every_participant_once(page: Page, sign_in, admin, app_server,
+                                                                           screenshot):
     group_id = make_group(app_server, admin, PEOPLE)
     numbers = {e164 for _, e164 in PEOPLE}
     with no_console_errors(page):
@@ -100,6 +101,9 @@ def test_double_click_on_send_or_enter_twice_texts_every_participant_once(page: 
         sent = wait_until(lambda: sms_per_recipient(app_server, group_id), timeout=10, what="the deliveries")
         assert sent == {text: Counter({n: 1 for n in numbers})
                         for text in ("Double click test", "Enter twice test", "Resubmit test")}
+        expect(bubbles).to_have_count(3)
+        # One bubble per compose, each delivered once, at both widths.
+        screenshot(page, "composer-double-send-one-bubble-each")
         expect(bubbles).to_have_count(3)
 
         # The next compose sends again (the composer was released and has a new key).

@@ -55,7 +55,7 @@ def test_demo_admin_signs_in_and_sees_the_conversations_page(
     expect(page.get_by_role("alert")).to_have_count(0)
     token = _session_cookie(page)
     assert token and len(token) >= 32
-    screenshot(page, "conversations")
+    screenshot(page, "sign-in-lands-on-conversations")
 
     # The session survives a reload (the cookie is sent again when the page reconnects).
     page.reload()
