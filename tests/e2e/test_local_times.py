@@ -1,6 +1,7 @@
 """Times read in the viewer's zone and clock: a browser in Chicago with an en-US locale sees 12-hour
 Chicago times (no "UTC") on the conversation list, in the conversation, on the Phones page and in
-the audit log; "Yesterday" switches at Chicago's midnight; a profile set to Europe/Berlin and
+the audit log; "Today" and "Yesterday" switch at Chicago's midnight, checked on every run with one
+message stored each side of it where UTC's calendar disagrees; a profile set to Europe/Berlin and
 24-hour changes what is shown."""
 
 from __future__ import annotations
@@ -197,3 +198,123 @@ def test_sign_in_focuses_email_and_reads_the_browsers_zone_and_clock(chicago: Br
     expect(page.locator("#browser_zone")).to_have_value("America/Chicago")
     expect(page.locator("#browser_locale")).to_have_value("en-US-u-hc-h12")
     screenshot(page, "sign-in-email-focused")
+
+
+def _day_switch_moments(now: datetime) -> tuple[datetime, datetime]:
+    """Two stored times, (yesterday, today) in Chicago, where UTC's calendar disagrees.
+
+    While Chicago and UTC share a date (from Chicago's midnight on), "yesterday" falls between
+    UTC's midnight and Chicago's: yesterday in Chicago, today in UTC. While Chicago is still a
+    date behind UTC, "today" falls between Chicago's midnight and UTC's (today in Chicago,
+    yesterday in UTC), and "yesterday" is Chicago's midday before it (two UTC dates back). Either
+    way a page that used UTC's midnight would label at least one of them wrong."""
+    local = now.astimezone(CHICAGO)
+    chicago_midnight = datetime(local.year, local.month, local.day, tzinfo=CHICAGO).astimezone(UTC)
+    utc_midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if local.date() == now.date():
+        yesterday = utc_midnight + (chicago_midnight - utc_midnight) / 2
+        since_midnight = now - chicago_midnight
+        today = (chicago_midnight + since_midnight / 2 if since_midnight > timedelta(hours=2, minutes=30)
+                 else now - timedelta(minutes=5))
+    else:
+        today = chicago_midnight + (utc_midnight - chicago_midnight) / 2
+        yesterday = chicago_midnight - timedelta(hours=12)
+    return yesterday, today
+
+
+def _twelve_hour(moment: datetime) -> str:
+    t = moment.astimezone(CHICAGO)
+    return f"{t.hour % 12 or 12}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+
+
+@dataclass(frozen=True)
+class DaySwitch:
+    yesterday_group: str  # its only message is at `yesterday`
+    both_group: str  # a message at `yesterday`, then one at `today`
+    yesterday_body: str
+    today_body: str
+    yesterday: datetime
+    today: datetime
+
+
+@pytest.fixture
+def day_switch(app_server: RunningApp) -> Iterator[DaySwitch]:
+    from groupsms import db
+    from groupsms.models import Group, Message
+    from groupsms.services import contacts, groups, messages, sessions
+
+    tag = uuid.uuid4().hex[:6]
+    now = datetime.now(UTC)
+    yesterday, today = _day_switch_moments(now)
+    # The moments really straddle Chicago's midnight, and UTC's calendar says otherwise.
+    assert (now.astimezone(CHICAGO).date() - yesterday.astimezone(CHICAGO).date()).days == 1
+    assert today.astimezone(CHICAGO).date() == now.astimezone(CHICAGO).date() and today < now
+    assert (today.date() != now.date()) or ((now.date() - yesterday.date()).days != 1)
+    engine = db.init(app_server.database_url)
+    try:
+        _token, admin = sessions.sign_in(ADMIN, ADMIN_PASSWORD)
+        digits = int(tag, 16) % 80
+        people = [contacts.create_contact(admin, f"{first} Midnight {tag}", f"+1512555{base + digits:04d}")
+                  for first, base in (("Rosa", 1300), ("Ugo", 1400), ("Vera", 1500))]
+        number = next(n for n in groups.picker_numbers(admin) if n.is_default)
+        names = (f"Day switch {tag} yesterday", f"Day switch {tag} both")
+        y_gid = groups.create_group(admin, number.id, [(people[0], "primary"), (people[1], "primary")],
+                                    name=names[0], intro=False)
+        b_gid = groups.create_group(admin, number.id, [(people[1], "primary"), (people[2], "primary")],
+                                    name=names[1], intro=False)
+        y_body, t_body = f"Inspection booked {tag}", f"Keys picked up {tag}"
+        stored = [(messages.send_message(admin, y_gid, y_body), yesterday),
+                  (messages.send_message(admin, b_gid, y_body), yesterday),
+                  (messages.send_message(admin, b_gid, t_body), today)]
+        with db.transaction() as s:
+            for mid, at in stored:
+                message = s.get(Message, mid)
+                message.created_at = at
+                s.add(message)
+            for gid, at in ((y_gid, yesterday), (b_gid, today)):
+                group = s.get(Group, gid)
+                group.last_activity_at = at
+                s.add(group)
+        yield DaySwitch(names[0], names[1], y_body, t_body, yesterday, today)
+    finally:
+        engine.dispose()
+
+
+def test_today_and_yesterday_switch_at_the_viewers_midnight_not_utcs(chicago: BrowserContext,
+                                                                       day_switch: DaySwitch, sign_in,
+                                                                       screenshot):
+    page = chicago.new_page()
+    sign_in(page, ADMIN, ADMIN_PASSWORD)
+    expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
+    today_clock, yesterday_clock = _twelve_hour(day_switch.today), _twelve_hour(day_switch.yesterday)
+
+    # The list: a group last active yesterday (in Chicago) says "Yesterday"; one active today
+    # shows the clock time (or how many minutes ago, within the hour), never "Yesterday".
+    page.get_by_label("Search conversations").fill(day_switch.yesterday_group.rsplit(" ", 1)[0])
+    yesterday_row = page.get_by_role("listitem", name=day_switch.yesterday_group)
+    today_row = page.get_by_role("listitem", name=day_switch.both_group)
+    expect(yesterday_row.locator("time")).to_have_text("Yesterday")
+    if datetime.now(UTC) - day_switch.today >= timedelta(hours=1):
+        expect(today_row.locator("time")).to_have_text(today_clock)
+    else:
+        expect(today_row.locator("time")).to_have_text(re.compile(r"^\d+ min ago$"))
+    expect(today_row).not_to_contain_text("Yesterday")
+    _no_utc(page)
+    screenshot(page, "local-times-list-today-and-yesterday-chicago")
+
+    # The conversation: a "Yesterday" divider above yesterday's message, a "Today" divider above
+    # today's; each bubble reads its Chicago clock time, and yesterday's names the day.
+    today_row.click()
+    log = page.get_by_role("log", name="Messages")
+    expect(log.get_by_role("separator")).to_have_count(2)
+    expect(log.get_by_role("separator").nth(0)).to_have_accessible_name("Yesterday")
+    expect(log.get_by_role("separator").nth(1)).to_have_accessible_name("Today")
+    yesterday_bubble = log.get_by_role("article", name=f"Message from Ada Admin at Yesterday, {yesterday_clock}",
+                                       exact=True)
+    today_bubble = log.get_by_role("article", name=f"Message from Ada Admin at {today_clock}", exact=True)
+    expect(yesterday_bubble).to_contain_text(day_switch.yesterday_body)
+    expect(yesterday_bubble.locator(".chat-bubble-time")).to_have_text(yesterday_clock)
+    expect(today_bubble).to_contain_text(day_switch.today_body)
+    expect(today_bubble.locator(".chat-bubble-time")).to_have_text(today_clock)
+    _no_utc(page)
+    screenshot(page, "local-times-chat-today-and-yesterday-chicago")
