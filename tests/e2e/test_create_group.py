@@ -140,7 +140,8 @@ def test_r1_r3_admin_sees_every_number_and_ineligible_contacts_disabled_with_the
     screenshot(page, "create-group-picker")
 
 
-def test_r2_two_to_nine_participants_and_the_selection_survives_a_search(page: Page, sign_in, demo_logins):
+def test_r2_two_to_nine_participants_and_the_selection_survives_a_search(page: Page, sign_in, demo_logins,
+                                                                         screenshot):
     _signed_in(page, sign_in, demo_logins["admin@acme.test"])
     dialog = _open_dialog(page)
     create = dialog.get_by_role("button", name="Create group")
@@ -178,10 +179,24 @@ def test_r2_two_to_nine_participants_and_the_selection_survives_a_search(page: P
     assert picked == 9
 
     tenth = options.locator("button[role=checkbox][aria-checked=false]:not([disabled])").first
+    tenth_label = tenth.locator("xpath=ancestor::li[1]")  # the checkbox's name and number sit beside it
+    tenth_name = tenth_label.locator(".conv-option-name").inner_text().strip()
+    tenth_number = tenth_label.locator(".conv-option-number").inner_text().split(" · ")[0].strip()
     tenth.click()
-    expect(dialog.get_by_role("alert")).to_contain_text("A group can have at most 9 participants")
+    limit = dialog.get_by_role("alert").filter(has_text="A group can have at most 9 participants")
+    # The warning names the person who was not added, by name and number.
+    expect(limit).to_contain_text(
+        f"A group can have at most 9 participants. Uncheck someone before adding {tenth_name} {tenth_number}.")
     expect(count).to_have_text("9 of 9 selected")
     expect(tenth).not_to_be_checked()
+    # It shows where the user is looking: wholly inside the viewport and the dialog.
+    expect(limit).to_be_in_viewport(ratio=1)
+    box, viewport, frame = limit.bounding_box(), page.viewport_size, dialog.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (box, viewport)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
+    assert frame["y"] - 0.5 <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"] + 0.5, (box, frame)
+    screenshot(page, "create-group-dialog-participant-limit")
+    expect(limit).to_be_visible()
 
     # Removing someone from the chips frees a place.
     dialog.get_by_role("button", name="Remove Sofia Rossi (512) 555-0128").click()

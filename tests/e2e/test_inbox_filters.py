@@ -1,6 +1,6 @@
 """The conversation list (E7): group names and message text found by search inside what the user
 may see (R11), the filters, the unread count in the tab's title kept live, browser notifications of
-new replies while the tab is hidden, and the assigned-only wording of the no-match state.
+new replies while the tab is hidden, and the assigned-only wording of the no-match and empty states.
 
 Contacts made here are the Herons, 737-555-0270..0281, distinct from the other browser tests' data.
 """
@@ -156,8 +156,11 @@ def test_e7_filters_and_the_tab_title_count_follow_a_reply_live(
     screenshot(page, "inbox-filter-unread-tab-title")
 
     _chip(page, "Created by me").click()
+    expect(_chip(page, "Created by me")).to_have_attribute("aria-pressed", "true")
+    expect(_chip(page, "Unread")).to_have_attribute("aria-pressed", "false")
     expect(_item(page, "Heron filters")).to_be_visible()
     expect(_item(page, "Heron estate private")).to_have_count(0)  # Ada's, though Dana sees it
+    screenshot(page, "inbox-filter-created-by-me")
     _search(page, "heron")  # combined with the search
     expect(page.get_by_role("list", name="Group conversations").get_by_role("listitem")).to_have_count(1)
 
@@ -223,3 +226,37 @@ def test_e7_notifies_a_new_reply_only_while_hidden_and_only_in_groups_the_user_m
     expect(page.get_by_role("button", name="Notify me")).to_have_attribute("aria-pressed", "true")
     page.evaluate("window.__hidden = false")
     screenshot(page, "inbox-notify-on")
+
+
+def test_r11_an_assigned_only_user_without_groups_is_told_which_groups_they_see(
+    page: Page, sign_in, demo_logins, app_server, screenshot,
+):
+    """A group that mixes the user's contact with someone else's stays out of their list, and the
+    empty list says why."""
+    import uuid
+
+    from groupsms.services import contacts, groups, users
+
+    tag = uuid.uuid4().hex[:6]
+    email, password = f"ines-{tag}@acme.test", "ines-assigned-pass-1"
+    with acting(app_server.database_url, "admin@acme.test", demo_logins["admin@acme.test"].password) as ada:
+        ines = users.create_user(ada, email, f"Ines Assigned {tag}", password, "user", "assigned")
+        hers = contacts.create_contact(ada, f"Yuri Heron {tag}", "+17375550278", assigned_user_id=ines)
+        nobodys = contacts.create_contact(ada, f"Zora Heron {tag}", "+17375550279", assigned_user_id=None)
+        number = next(n for n in groups.picker_numbers(ada) if n.is_default)
+        groups.create_group(ada, number.id, [(hers, "primary"), (nobodys, "primary")],
+                            name=f"Heron mixed {tag}", intro=False)
+
+    sign_in(page, email, password)
+    expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
+    empty = page.get_by_role("heading", name="No group conversations yet")
+    expect(empty).to_be_visible()
+    state = page.locator("main").get_by_text("You see groups made only of contacts assigned to you.")
+    expect(state).to_have_text(
+        "You see groups made only of contacts assigned to you. Create a group from “Create a new message” "
+        "→ “Group Message”. Groups you or others create with only your contacts show up here; a group that "
+        "includes anyone else's contact does not.")
+    expect(page.get_by_role("list", name="Group conversations")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(f"Heron mixed {tag}")
+    expect(page.locator("main")).not_to_contain_text("Every group of your location shows up here.")
+    screenshot(page, "inbox-assigned-only-empty-list")
