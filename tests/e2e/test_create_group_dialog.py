@@ -1,7 +1,7 @@
 """The group dialog's own blocks in a real browser: the duplicate notice and the warnings sit by the
 selection where the user looks (not under the footer) and name people; the picker says how many
 contacts it shows of how many; the list is one tab stop with arrow keys; a name given at creation;
-the intro text every participant gets, and the admins' setting of its wording.
+the intro text every participant gets, and the admins' setting of its wording (each location its own).
 
 Contacts made here are unassigned and unique to this module ("Aab… Quarry" sort first in the
 picker; "Heath", "Zyx Bulk" and 737-555-04xx/12xx numbers are used nowhere else).
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.helpers import acting, no_console_errors
 
@@ -23,6 +23,7 @@ QUARRIES = [("Aabel Quarry", "+17375550460", "(737) 555-0460"), ("Aabra Quarry",
 HEATHS = [("Sky Heath", "+17375550470", "(737) 555-0470"), ("Tam Heath", "+17375550471", "(737) 555-0471")]
 BULK = 110
 WORDING = "Hi {names}! {business} started this group text. Reply STOP to opt out."
+BIRCH_WORDING = "{business} here: {names} are in this group text. Reply STOP to opt out."
 
 
 @pytest.fixture(autouse=True)
@@ -169,9 +170,14 @@ def _intro_rows(database_url: str, group_id: int) -> list[tuple[str, str]]:
 
 
 def test_admin_words_the_intro_and_a_named_group_texts_it_to_every_participant(
-    page: Page, sign_in, admin, app_server, screenshot
+    page: Page, sign_in, admin, app_server, screenshot, demo_logins, browser: Browser
 ):
+    from groupsms.services import location_settings
+
     _contacts(app_server, admin, HEATHS)
+    birch = demo_logins["admin@birch.test"]
+    with acting(app_server.database_url, birch.email, birch.password) as actor:
+        location_settings.set_intro(actor, True, BIRCH_WORDING)  # the other location words its own
     try:
         _signed_in(page, sign_in, admin)
         page.goto("/numbers")
@@ -189,6 +195,21 @@ def test_admin_words_the_intro_and_a_named_group_texts_it_to_every_participant(
         card.get_by_role("button", name="Save intro text").click()
         expect(card.get_by_role("status")).to_contain_text("Intro text saved")
         screenshot(page, "intro-setting-card")
+
+        # The wording is the location's: Birch Homes' admin still finds theirs, and its preview.
+        other = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 800})
+        try:
+            birch_page = other.new_page()
+            _signed_in(birch_page, sign_in, birch)
+            birch_page.goto("/numbers")
+            birch_card = birch_page.get_by_role("region", name="Group intro text")
+            expect(birch_card.get_by_label("Intro text", exact=True)).to_have_value(BIRCH_WORDING)
+            expect(birch_card.get_by_label("Intro text preview")).to_contain_text(
+                "Birch Homes here: Carla, Marcus and Priya are in this group text. Reply STOP to opt out.")
+            expect(birch_card).not_to_contain_text("started this group text")
+            screenshot(birch_page, "intro-setting-card-other-location")
+        finally:
+            other.close()
 
         page.goto("/")
         dialog = _open_dialog(page)
@@ -217,7 +238,7 @@ def test_admin_words_the_intro_and_a_named_group_texts_it_to_every_participant(
         expect(page.get_by_role("list", name="Group conversations")
                .get_by_role("heading", name="12 Maple Ridge closing")).to_be_visible()
     finally:
-        from groupsms.services import location_settings
-
         with acting(app_server.database_url, admin.email, admin.password) as actor:
             location_settings.set_intro(actor, True, "")  # the demo's built-in wording, for other tests
+        with acting(app_server.database_url, birch.email, birch.password) as actor:
+            location_settings.set_intro(actor, True, "")
