@@ -245,11 +245,14 @@ class Delivery(SQLModel, table=True):
         CheckConstraint(
             "status IN ('queued', 'sent', 'delivered', 'failed', 'unconfirmed')", name="ck_delivery_status"
         ),
-        Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_lane", "lane", "status"),
+        # The order the worker claims in (replies first, then oldest): a claim reads the queue's head.
+        Index("ix_delivery_queue", "status", "priority", "id"),
+        # A message's deliveries by status: its aggregate (E3) is read from the index alone.
+        Index("ix_delivery_message_status", "message_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    message_id: int = _fk("message.id")
+    message_id: int = _fk("message.id", index=False)  # ix_delivery_message_status leads with it
     participant_id: int | None = _fk("participant.id", nullable=True)
     to_e164: str = Field(max_length=16)
     status: str = Field(default="queued", max_length=16)

@@ -15,6 +15,15 @@ def test_e3_aggregate_of_recipients():
     assert d.aggregate(["failed", "failed"]) == d.FAILED
 
 
+STATUSES = [d.QUEUED, d.SENT, d.DELIVERED, d.FAILED, d.UNCONFIRMED]
+
+
+@given(st.lists(st.sampled_from(STATUSES), max_size=40))
+def test_e3_aggregate_depends_only_on_which_statuses_occur(statuses):
+    # outbox.refresh_status asks the database for each status once (SELECT DISTINCT)
+    assert d.aggregate(statuses) == d.aggregate(sorted(set(statuses)))
+
+
 def test_e3_long_sms_is_delivered_only_when_every_part_is():
     assert d.combine_parts({"a": "delivered"}, expected_parts=2) == d.SENT
     assert d.combine_parts({"a": "delivered", "b": "delivered"}, expected_parts=2) == d.DELIVERED
