@@ -112,6 +112,9 @@ def _menu() -> rx.Component:
                 aria_label="Pages",
                 align="end",
             ),
+            # Not modal: a modal menu sets aria-hidden on the page behind it while its buttons stay
+            # focusable (axe: aria-hidden-focus). Escape and a click outside still close it.
+            modal=False,
         ),
         class_name="shell-menu",
     )

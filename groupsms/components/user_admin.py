@@ -120,6 +120,9 @@ def _audit_log(s: Any) -> rx.Component:
                     rx.el.td(r.kind, white_space="nowrap"), rx.el.td(r.sentence),
                 ))),
                 class_name="perm-table audit-table",
+                # Four columns of sentences stay readable on a phone: the table keeps this width and
+                # scrolls inside its box instead of squeezing "What" into letter-by-letter lines.
+                min_width="36rem",
             ),
             width="100%",
             overflow="auto",

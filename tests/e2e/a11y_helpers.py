@@ -57,7 +57,7 @@ def axe_failures(page: Page, where: str) -> list[str]:
 
 
 def axe_at_both_widths(page: Page, where: str, ready: Locator | None = None) -> list[str]:
-    """axe at 1280x800 and at 375x812 (back to desktop afterwards)."""
+    """axe at each of `WIDTHS` (1280x800 and 375x800), back to desktop afterwards."""
     failures: list[str] = []
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 # The first start on a fresh machine installs the frontend packages and builds the frontend.
 SERVER_START_TIMEOUT = float(os.environ.get("GROUPSMS_E2E_START_TIMEOUT", "600"))
 EXPECT_TIMEOUT_MS = 15_000
-WIDTHS = {"desktop": (1280, 800), "mobile": (375, 812)}
+WIDTHS = {"desktop": (1280, 800), "mobile": (375, 800)}  # a laptop and a phone
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
 
@@ -232,14 +232,25 @@ def page(context: BrowserContext) -> Page:
 
 @pytest.fixture
 def screenshot(artifacts: Path):
-    """Save the page at desktop and phone widths: artifacts/<name>-desktop.png, <name>-mobile.png."""
+    """Save the page at desktop and phone widths: artifacts/<name>-desktop.png, <name>-mobile.png.
 
-    def take(page: Page, name: str) -> None:
+    `only="mobile"` (or `"desktop"`) saves just that width, for what exists at one width only (the
+    phone's menu, the desktop navigation bar); a file of that name at the other width is removed, so
+    no picture claims to show what it cannot. The page is put back to the size it had."""
+
+    def take(page: Page, name: str, *, only: str | None = None) -> None:
+        if only is not None and only not in WIDTHS:
+            raise ValueError(f"only= takes one of {sorted(WIDTHS)}, not {only!r}")
         original = page.viewport_size
         for label, (width, height) in WIDTHS.items():
-            page.set_viewport_size({"width": width, "height": height})
-            page.screenshot(path=str(artifacts / f"{name}-{label}.png"), full_page=True)
-        if original:
+            target = artifacts / f"{name}-{label}.png"
+            if only is not None and label != only:
+                target.unlink(missing_ok=True)
+                continue
+            if page.viewport_size != {"width": width, "height": height}:
+                page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=str(target), full_page=True)
+        if original and page.viewport_size != original:
             page.set_viewport_size(original)
 
     return take
