@@ -98,6 +98,9 @@ def _new_message_menu(dialog: Any) -> rx.Component:
             ),
             align="end",
         ),
+        # Not modal: a modal menu sets aria-hidden on the page behind it while its buttons stay
+        # focusable (axe: aria-hidden-focus). Escape and a click outside still close it.
+        modal=False,
     )
 
 

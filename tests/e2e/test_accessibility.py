@@ -1,7 +1,8 @@
 """WCAG 2.2 AA in a real browser: axe-core on every page and every dialog, at desktop and phone
-widths, with a screenshot of each (artifacts/a11y-page-<page>-*.png, a11y-dialog-<dialog>-*.png);
-contrast of solid fills and focus rings from the computed styles; the focus back on the control
-that opened a dialog.
+widths, with a screenshot of each (artifacts/a11y-page-<page>-*.png, a11y-dialog-<dialog>-*.png,
+a11y-menu-<menu>-*.png), also in the states they pass through (a menu open, a dialog's warnings, a
+locked group, not found); contrast of solid fills and focus rings from the computed styles; the
+focus back on the control that opened a dialog.
 
 axe's serious and critical violations fail; the lesser ones are printed.
 """
@@ -153,6 +154,93 @@ def test_every_page_and_dialog_has_no_serious_axe_violations(
     assert not failures, "\n".join(failures)
 
 
+def test_menus_confirmations_warnings_locked_banner_and_not_found_have_no_serious_axe_violations(
+    page: Page, sign_in, demo_logins, app_server, screenshot
+):
+    """The states a page passes through, not only its first look: an open menu, the create-group
+    dialog with its duplicate notice and warnings, a locked group's banner, the not-found page and
+    the DND confirmation."""
+    from groupsms.services import contacts, groups
+
+    admin = demo_logins[ADMIN]
+    # 802-555-032x/033x/034x: numbers no other test uses.
+    duplicates = [("Axe Cora Warning", "+18025550320", "(802) 555-0320"),
+                  ("Axe Dane Warning", "+18025550321", "(802) 555-0321")]
+    with acting(app_server.database_url, admin.email, admin.password) as actor:
+        number = next(n for n in groups.picker_numbers(actor) if n.is_default)
+        ids = [contacts.create_contact(actor, name, e164) for name, e164, _ in duplicates]
+        groups.create_group(actor, number.id, [(cid, "primary") for cid in ids], intro=False)
+        locked_ids = [contacts.create_contact(actor, name, e164)
+                      for name, e164 in (("Axe Ezra Locked", "+18025550330"), ("Axe Fay Locked", "+18025550331"))]
+        locked = groups.create_group(actor, number.id, [(cid, "primary") for cid in locked_ids], intro=False)
+        contacts.set_contact_dnd(actor, locked_ids[0], True)
+        contacts.create_contact(actor, "Axe Gus Switch", "+18025550340")
+    _signed_in(page, sign_in, admin)
+    failures: list[str] = []
+
+    def check(name: str, ready) -> None:
+        failures.extend(axe_at_both_widths(page, name, ready))
+        expect(ready).to_be_visible()
+        screenshot(page, f"a11y-{name}")
+
+    # The "Create a new message" menu, open.
+    opener = page.get_by_role("button", name="Create a new message")
+    opener.click()
+    menu = page.get_by_role("menu")
+    expect(menu.get_by_role("menuitem", name="Group Message")).to_be_visible()
+    check("menu-new-message", menu)
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    # The create-group dialog showing the duplicate notice and a warning for each person.
+    opener.click()
+    page.get_by_role("menuitem", name="Group Message").click()
+    dialog = page.get_by_role("dialog", name="New group message")
+    dialog.get_by_role("searchbox", name="Search contacts").fill("Warning")
+    for name, _, display in duplicates:
+        box = dialog.get_by_role("checkbox", name=f"{name} {display}")
+        box.click()
+        expect(box).to_be_checked()
+    notice = dialog.get_by_role("status").filter(has_text="A group with exactly these participants already exists")
+    expect(notice.get_by_role("button", name="Open that group")).to_be_visible()
+    for name, _, display in duplicates:
+        expect(dialog.get_by_text(f"{name}'s number {display} is already in 1 active group on this number")
+               ).to_be_visible()
+    check("dialog-create-group-warnings", notice)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # A locked group: its banner says why and offers a way out, the composer is off.
+    page.goto(f"/groups/{locked}")
+    banner = page.get_by_role("alert").filter(has_text="This group is locked")
+    expect(banner).to_contain_text("turned on Do not disturb for Axe Ezra Locked")
+    expect(banner.get_by_role("button", name="Create a new group without Axe Ezra Locked")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message")).to_be_disabled()
+    check("page-group-locked", banner)
+
+    # A conversation that does not exist.
+    page.goto("/groups/999999")
+    heading = page.get_by_role("heading", name="Conversation not found")
+    expect(page.get_by_text("This conversation does not exist, or you don't have access to it.")).to_be_visible()
+    check("page-conversation-not-found", heading)
+
+    # The DND confirmation on a contact; Cancel turns nothing on.
+    page.goto("/contacts")
+    page.get_by_label("Search contacts").fill("Axe Gus Switch")
+    switch = page.get_by_role("switch", name="DND for Axe Gus Switch")
+    expect(switch).not_to_be_checked()
+    switch.click()
+    confirm = page.get_by_role("alertdialog", name="Turn on DND for Axe Gus Switch?")
+    expect(confirm.get_by_role("button", name="Turn on DND")).to_be_visible()
+    check("dialog-dnd-confirm", confirm)
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(switch).not_to_be_checked()
+
+    assert not failures, "\n".join(failures)
+
+
 def test_solid_fills_have_4_5_contrast_and_focus_rings_3_1(page: Page, sign_in, demo_logins, app_server, screenshot):
     admin = demo_logins[ADMIN]
     group_id = _group_with_a_sent_message(app_server, admin)
@@ -185,7 +273,7 @@ def test_solid_fills_have_4_5_contrast_and_focus_rings_3_1(page: Page, sign_in, 
     focused = page.locator(":focus")
     ring, against_page, against_control = focus_ring(page, focused)
     assert against_page >= 3 and against_control >= 3, (ring, against_page, against_control)
-    screenshot(page, "a11y-focus-ring-nav-link")
+    screenshot(page, "a11y-focus-ring-nav-link", only="desktop")  # a phone has a Menu, not this bar
     import_csv = page.get_by_role("button", name="Import CSV")
     import_csv.focus()
     page.keyboard.press("Shift+Tab")
