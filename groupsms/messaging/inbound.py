@@ -14,12 +14,14 @@ never all came.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import threading
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -250,20 +252,26 @@ def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush
     _route(s, number, message, relay_it=not keyword)
 
 
+@functools.cache
+def _groups_with_sender():
+    """The groups on a business number that have a participant with this number, each with whether
+    it is active (not locked, R10). Built once: every inbound text asks it, and building and keying a
+    statement of this size costs more than running it."""
+    return (select(Group.id, active_group_clause().label("active"))
+            .join(Participant, Participant.group_id == Group.id)
+            .where(Group.business_number_id == bindparam("number_id"), Participant.e164 == bindparam("e164"))
+            .distinct())
+
+
 def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
     """E2: the one active group with this sender on this number, never a guess."""
-    def groups_with_sender(active: bool) -> list[int]:
-        query = select(Group.id).join(Participant, Participant.group_id == Group.id).where(
-            Group.business_number_id == number.id, Participant.e164 == message.from_e164)
-        lock = active_group_clause() if active else ~active_group_clause()
-        return sorted(set(s.exec(query.where(lock)).all()))
-
-    decision = routing.route_inbound(groups_with_sender(active=True))
+    found = s.execute(_groups_with_sender(), {"number_id": number.id, "e164": message.from_e164}).all()
+    decision = routing.route_inbound(sorted(group_id for group_id, active in found if active))
     if decision.kind == routing.ROUTE:
         relay.attach_and_relay(s, s.get(Group, decision.group_id), message, relay=relay_it)
         return
     if decision.kind == routing.UNROUTED:
-        locked = groups_with_sender(active=False)
+        locked = sorted(group_id for group_id, active in found if not active)
         if len(locked) == 1:  # R10: a locked group still keeps what its participants send
             relay.attach_and_relay(s, s.get(Group, locked[0]), message, relay=False)
             return
