@@ -139,6 +139,8 @@ def test_r9_a_rename_shows_in_the_header_with_the_participants_below_and_members
     dialog = page.get_by_role("dialog", name="Rename group")
     dialog.get_by_label("Group name").fill("  Heron family closing ")
     assert not axe_at_both_widths(page, "dialog-rename-group", dialog)  # WCAG 2.2 AA, as every dialog
+    expect(dialog.get_by_label("Group name")).to_have_value("  Heron family closing ")
+    screenshot(page, "group-page-rename-dialog")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_have_count(0)
     expect(header.get_by_role("heading", level=1)).to_have_text("Heron family closing")
@@ -196,13 +198,24 @@ def test_phone_layout_puts_the_newest_message_and_the_composer_on_the_first_scre
     assert heading.evaluate("el => el.scrollWidth > el.clientWidth")
     participants = page.get_by_role("list", name="Participants", exact=True)
     expect(participants).to_be_hidden()
-    screenshot(page, "group-page-mobile")
+    screenshot(page, "group-page-mobile", only="mobile")  # the phone layout: no desktop picture of it
 
-    page.set_viewport_size({"width": 375, "height": 800})
+    # Scrolled back through the log, the composer stays pinned to the bottom of the screen.
+    first = page.get_by_role("log", name="Messages").get_by_role("article").filter(has_text="Update 1:")
+    page.get_by_role("log", name="Messages").hover()
+    page.mouse.wheel(0, -5000)
+    expect(first).to_be_in_viewport()
+    expect(last).not_to_be_in_viewport()  # it did scroll: the newest is out of sight
+    for element in (box, send):
+        expect(element).to_be_in_viewport(ratio=1)
+        rect = element.bounding_box()
+        assert rect and rect["y"] >= 0 and rect["y"] + rect["height"] <= 800, rect
+    screenshot(page, "group-page-mobile-log-scrolled-up", only="mobile")
+
     people_button.click()
     expect(participants.get_by_role("listitem")).to_have_count(9)
     expect(participants.get_by_title(long_name)).to_be_visible()
-    screenshot(page, "group-page-mobile-people-open")
+    screenshot(page, "group-page-mobile-people-open", only="mobile")
 
 
 def test_e3_every_delivery_button_has_its_own_name(page: Page, sign_in, admin, app_server, screenshot):
@@ -249,3 +262,5 @@ def test_r11_r14_not_found_tells_an_assigned_only_user_the_rule(
     page.goto("/groups/999999")
     expect(page.get_by_text("This conversation does not exist, or you don't have access to it.")).to_be_visible()
     expect(page.get_by_text("You see groups made only of contacts assigned to you")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Conversation not found")).to_be_visible()
+    screenshot(page, "group-page-not-found-full-access")
