@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -86,10 +86,22 @@ def _read_engine(base: Engine) -> Engine:
 _reader: tuple[Engine, Engine] | None = None
 
 
+# SQLite has one writer at a time, and a writer that finds it busy sleeps in its busy handler (1 ms,
+# then 2, 5, 10 … up to 100 ms) before it looks again: the write transactions of this process take
+# turns here instead, and the next one starts the moment one commits. Reentrant: a hook or a nested
+# unit of the same thread goes on. PostgreSQL locks rows; it needs no turns.
+_sqlite_writer = threading.RLock()
+
+
+def write_turn():  # noqa: ANN201 - a context manager
+    """This process's turn to write (SQLite), or nothing to wait for (PostgreSQL)."""
+    return _sqlite_writer if engine().dialect.name == "sqlite" else nullcontext()
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error, then runs after-commit hooks."""
-    with _unit(engine()) as session:
+    with write_turn(), _unit(engine()) as session:
         yield session
 
 

@@ -13,12 +13,10 @@ never all came.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
 import os
-import threading
 from datetime import timedelta
 
 from sqlalchemy import bindparam
@@ -89,7 +87,7 @@ def receive(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     lost, and nothing of a failed processing is kept."""
     parsed = parse(kind, params)
     try:
-        with _turn(), db.transaction() as s:
+        with db.transaction() as s:
             event = _new_event(s, kind, params, parsed)
             try:
                 s.flush()
@@ -110,15 +108,6 @@ def receive(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     if new:
         process_event(event_id)
     return event_id, new
-
-
-# SQLite has one writer at a time and its busy handler sleeps (up to 100 ms) while it waits: the
-# webhooks of this process take turns here instead, and the next one starts the moment one commits.
-_sqlite_turns = threading.Lock()
-
-
-def _turn():
-    return _sqlite_turns if db.engine().dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def _new_event(s: Session, kind: str, params: dict[str, str], parsed: InboundText | Receipt) -> InboundEvent:

@@ -32,6 +32,14 @@ _in_transaction: list[Callable[[Session, ChangeEvent], None]] = []
 _lock = threading.Lock()
 # Set when deliveries were queued: the in-process worker wakes up instead of waiting for its poll.
 outbox_ready = threading.Event()
+# Events of the in-process workers' loops, set with `outbox_ready` (a loop also wakes on its answers).
+outbox_waiters: list[threading.Event] = []
+
+
+def _outbox_queued() -> None:
+    outbox_ready.set()
+    for waiter in list(outbox_waiters):
+        waiter.set()
 
 
 def redis_prefix() -> str:
@@ -165,4 +173,4 @@ def publish(session: Session, change: ChangeEvent) -> None:
 
 
 def wake_outbox(session: Session) -> None:
-    db.on_commit(session, outbox_ready.set)
+    db.on_commit(session, _outbox_queued)

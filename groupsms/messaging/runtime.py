@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from groupsms import config
 from groupsms.messaging.gateway import SmsGateway
-from groupsms.messaging import webhook_out
+from groupsms.messaging import outbox, webhook_out
 from groupsms.messaging.inbound_loop import InboundLoop
 from groupsms.messaging.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from groupsms.messaging.vonage_gateway import from_settings
@@ -77,6 +77,8 @@ class Messaging:
 
     def stop(self) -> None:
         global _SIMULATOR
+        if outbox.local_worker is self.worker:
+            outbox.local_worker = None
         self.stop_event.set()
         for thread in (self.thread, self.inbound_thread):
             if thread:
@@ -94,6 +96,7 @@ def start(app_webhook_base: str, *, background: bool = True) -> Messaging:
     worker = Worker(gateway, limiter=limiter_for(settings), concurrency=settings.worker_concurrency)
     running = Messaging(gateway, worker)
     if background:
+        outbox.local_worker = worker  # deliveries queued in this process go out as their commit lands
         running.thread = threading.Thread(
             target=worker.run_forever, args=(running.stop_event,), name="groupsms-outbox", daemon=True
         )

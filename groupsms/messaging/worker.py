@@ -88,7 +88,7 @@ def retry_budget_from_env() -> float:
 
 
 def _wake_outbox(_change) -> None:  # noqa: ANN001
-    notify.outbox_ready.set()
+    notify._outbox_queued()  # noqa: SLF001
 
 
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -187,11 +187,12 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="groupsms-send")
         # Answers waiting to be recorded, all in one transaction (run_forever's loop records them).
         self._answers: queue.SimpleQueue[tuple[int, port.SendResult]] = queue.SimpleQueue()
-        # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms) while it waits:
-        # this worker's own threads take turns here instead. PostgreSQL locks rows; no turns needed.
-        self._sqlite_turns: threading.Lock | None = None
         # Deliveries claimed and not yet recorded: their leases are renewed while we hold them.
         self._held: set[int] = set()
+        # Of those, the ones take_fresh handed over: their lanes held nothing behind them.
+        self._handed: set[int] = set()
+        self._lanes_freed = False
+        self._left_behind = False  # take_fresh left deliveries of its transaction to the loop
         self._held_lock = threading.Lock()
         self._done = threading.Event()  # a send finished: room for more
         self._heartbeat: threading.Thread | None = None
@@ -201,9 +202,7 @@ class Worker:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator:
-        if self._sqlite_turns is None:
-            self._sqlite_turns = threading.Lock() if db.engine().dialect.name == "sqlite" else False
-        with self._sqlite_turns or contextlib.nullcontext(), db.transaction() as s:
+        with db.transaction() as s:  # on SQLite this process's writers take turns (db.write_turn)
             yield s
 
     def claim(self, limit: int | None = None) -> list[int]:
@@ -217,6 +216,7 @@ class Worker:
     def _release(self, delivery_id: int) -> None:
         with self._held_lock:
             self._held.discard(delivery_id)
+            self._handed.discard(delivery_id)
         self._done.set()
 
     def renew_leases(self) -> set[int]:
@@ -321,6 +321,56 @@ class Worker:
         d.claimed_until = now + self.lease
         return port.SendRequest(sending.from_e164, d.to_e164, sending.text, f"d{d.id}",
                                 unicode=not is_gsm7(sending.text))
+
+    # -- sends handed over as they are queued --------------------------------------------------
+
+    def take_fresh(self, s, message: Message, rows: list[Delivery]) -> int:  # noqa: ANN001
+        """In the transaction that queues `rows` (outbox.queue, in this worker's process): claim and
+        prepare those whose lanes hold nothing before them and for which the rate has a permit now,
+        and hand them to the send threads when that transaction commits. A relay then costs one
+        commit, one wake-up and its sends, not also a claim and a prepare of the loop's. Rolled back,
+        nothing was claimed; a process that dies after the commit left them as a crash after a
+        prepare does (a receipt is waited for before any resend). Returns how many it took."""
+        if self._closing.is_set() or not rows:
+            return 0
+        ids = [d.id for d in rows]
+        behind = set(s.exec(select(Delivery.lane).where(
+            Delivery.lane.in_({d.lane for d in rows}), Delivery.status == states.QUEUED,
+            Delivery.id.not_in(ids))).all())
+        fresh = [d for d in rows if d.lane and d.lane not in behind]
+        taken = fresh[:self._permits(len(fresh))]  # the rest wait for the loop, and their permits
+        if len(taken) < len(rows):
+            self._left_behind = True  # the loop claims them once the sends ahead are recorded
+        if not taken:
+            return 0
+        number = s.get(BusinessNumber, message.business_number_id)
+        sending = _Sending(message.location_id, message.group_id, message.sms_text or message.body, number.e164)
+        blocked = numbers_not_to_text(s, message.location_id, [d.to_e164 for d in taken if not d.opt_out_confirmation])
+        locks: dict[int, str | None] = {}
+        settled: set[int] = set()
+        requests: dict[int, port.SendRequest] = {}
+        for d in taken:
+            d.claimed_by = self.name
+            request = self._prepare_in(s, d, sending, blocked, locks, settled)
+            if request is not None:
+                requests[d.id] = request
+            s.add(d)
+        s.flush()
+        for message_id in sorted(settled):
+            outbox.refresh_status(s, message_id)
+        if requests:
+            db.on_commit(s, lambda: self._hand_over(requests))
+        return len(taken)
+
+    def _hand_over(self, requests: dict[int, port.SendRequest]) -> None:
+        with self._held_lock:
+            self._held.update(requests)
+            self._handed.update(requests)
+        for delivery_id, request in requests.items():
+            try:
+                self._pool.submit(self._send_for_batch, delivery_id, request)
+            except RuntimeError:  # shutting down: its lease runs out and it is sent after a receipt wait
+                self._release(delivery_id)
 
     def _settle(self, s, d: _Row, status: str, *, settled: set[int], **fields) -> None:
         """Final status for `d`; the caller writes the row and then refreshes the aggregate of every
@@ -458,7 +508,12 @@ class Worker:
         """Send one delivery (prepared already when `request` is given); its answer waits in
         `_answers` for the loop to record."""
         try:
-            result = self._send(delivery_id) if request is None else self.gateway.send(request)
+            if request is None:
+                result = self._send(delivery_id)
+            else:
+                if self._soon() < 2 and (sending := getattr(self.limiter, "sending", None)) is not None:
+                    sending()  # a low rate: no second may hold more than the rate, as in `_send`
+                result = self.gateway.send(request)
         except Exception:
             log.exception("delivery %s: unexpected error", delivery_id)
             result = None
@@ -466,27 +521,15 @@ class Worker:
             self._release(delivery_id)
         else:
             self._answers.put((delivery_id, result))
-            self._done.set()
+            self._done.set()  # the loop records it, idle or not (sends handed over by take_fresh)
 
     def _dispatch(self, ids: list[int]) -> list:
         """Hand claimed deliveries to the send threads. Those the rate limit allows right now are
         prepared together in one transaction and go straight to the provider; the others each wait
         for their permit in a send thread and are prepared after it (a worker that dies while one
         waits has not marked it as maybe sent)."""
-        ready = []
-        # As many as the rate gives within a twentieth of a second are taken here, waiting: at a
-        # high rate a whole batch is prepared together; at 30/s, one.
-        soon = int(float(getattr(self.limiter, "rate", 0) or 0) * PREPARE_AHEAD_SECONDS)
-        if soon < 2:  # a low rate (Vonage's 30/s): each send takes its permit right before it goes
-            ids, rest = [], ids
-        else:
-            rest = None
-        for delivery_id in ids:
-            if len(ready) < soon:
-                self.limiter.acquire()
-            elif not self._permit_now():
-                break
-            ready.append(delivery_id)
+        # At a low rate (Vonage's 30/s) each send takes its permit right before it goes.
+        ready = [] if self._soon() < 2 else ids[:self._permits(len(ids))]
         futures = []
         if ready:
             try:
@@ -499,20 +542,44 @@ class Worker:
                     futures.append(self._pool.submit(self._send_for_batch, delivery_id, requests[delivery_id]))
                 else:
                     self._release(delivery_id)
-        for delivery_id in ids[len(ready):] if rest is None else rest:
+        for delivery_id in ids[len(ready):]:
             futures.append(self._pool.submit(self._send_for_batch, delivery_id))
         return futures
+
+    def _soon(self) -> int:
+        """How many permits the rate gives within PREPARE_AHEAD_SECONDS: at a high rate a whole
+        batch is prepared together; below 2 (Vonage's 30/s) each send takes its own right before it
+        leaves."""
+        return int(float(getattr(self.limiter, "rate", 0) or 0) * PREPARE_AHEAD_SECONDS)
+
+    def _permits(self, count: int) -> int:
+        """Permits for up to `count` sends about to be prepared, without waiting longer than the
+        rate's next few slots (at a low rate only one free now); returns how many were taken."""
+        soon, taken = self._soon(), 0
+        while taken < count:
+            if soon >= 2 and taken < soon:
+                self.limiter.acquire()
+            elif not self._permit_now():
+                break
+            taken += 1
+        return taken
 
     def _permit_now(self) -> bool:
         try_acquire = getattr(self.limiter, "try_acquire", None)
         return bool(try_acquire and try_acquire())
 
     def _record_waiting(self) -> int:
+        """Record the answers waiting; returns how many. `_lanes_freed` says whether the loop should
+        claim: an answer of a delivery the loop claimed may free its lane for the next; one of a
+        handed-over delivery only when take_fresh left deliveries behind sends in flight."""
         answers = []
         with contextlib.suppress(queue.Empty):
             while len(answers) < 200:
                 answers.append(self._answers.get_nowait())
         if answers:
+            with self._held_lock:
+                self._lanes_freed = (self._lanes_freed or self._left_behind
+                                     or any(i not in self._handed for i, _ in answers))
             self._record_answers(answers)
         return len(answers)
 
@@ -539,27 +606,43 @@ class Worker:
         # Another process (a webhook, a page) queued deliveries: its change reaches us over the Redis
         # change bus, and we wake at once instead of at the next poll.
         unsubscribe = notify.subscribe(_wake_outbox) if os.environ.get("REFLEX_REDIS_URL") else None
+        more_due, last_claim = True, 0.0
+        notify.outbox_waiters.append(self._done)
         while not stop.is_set():
             try:
                 recorded = self._record_waiting()
                 in_flight = self._in_flight()
                 room = self.batch - in_flight
                 # Claim when half the batch is free (or nothing is in flight): claiming scans the
-                # queue, so one claim of many beats many claims of one.
-                ids = self.claim(room) if room > 0 and (not in_flight or room * 2 >= self.batch) else []
+                # queue, so one claim of many beats many claims of one. A claim that found fewer than
+                # it asked for emptied the queue: the next waits for something new (a commit that
+                # queued deliveries, an answer that frees its lane, the poll for retries coming due)
+                # instead of taking the database's write turn from the answers being recorded.
+                ids = []
+                may_claim = room > 0 and (not in_flight or room * 2 >= self.batch)
+                if may_claim and (
+                        more_due or self._lanes_freed or notify.outbox_ready.is_set()
+                        or time.monotonic() - last_claim >= poll_seconds):
+                    notify.outbox_ready.clear()
+                    self._lanes_freed = False
+                    ids, last_claim = self.claim(room), time.monotonic()
+                    more_due = len(ids) >= room
+                    with self._held_lock:
+                        if not more_due and not self._handed:  # nothing is left behind a send
+                            self._left_behind = False
                 self._dispatch(ids)
                 if ids or recorded:
                     continue
-                if in_flight:
-                    self._done.clear()
-                    if self._answers.empty():  # a send finished: record it; its lane's next may be due
-                        self._done.wait(min(poll_seconds, 0.25))
-                    continue
-                notify.outbox_ready.wait(poll_seconds)
-                notify.outbox_ready.clear()
+                # Wait for an answer to record (its lane's next may be due), deliveries queued in
+                # this process (`notify.outbox_waiters`) or the poll.
+                self._done.clear()
+                if self._answers.empty() and not (may_claim and notify.outbox_ready.is_set()):
+                    self._done.wait(min(poll_seconds, 0.25) if in_flight else poll_seconds)
             except Exception:
                 log.exception("outbox worker %s: loop error", self.name)
                 stop.wait(poll_seconds)
+        with contextlib.suppress(ValueError):
+            notify.outbox_waiters.remove(self._done)
         if unsubscribe:
             unsubscribe()
         self.close()
