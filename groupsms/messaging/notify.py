@@ -36,7 +36,8 @@ outbox_ready = threading.Event()
 outbox_waiters: list[threading.Event] = []
 
 
-def _outbox_queued() -> None:
+def outbox_queued() -> None:
+    """Deliveries were queued: wake the in-process workers."""
     outbox_ready.set()
     for waiter in list(outbox_waiters):
         waiter.set()
@@ -173,4 +174,4 @@ def publish(session: Session, change: ChangeEvent) -> None:
 
 
 def wake_outbox(session: Session) -> None:
-    db.on_commit(session, _outbox_queued)
+    db.on_commit(session, outbox_queued)

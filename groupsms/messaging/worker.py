@@ -88,7 +88,7 @@ def retry_budget_from_env() -> float:
 
 
 def _wake_outbox(_change) -> None:  # noqa: ANN001
-    notify._outbox_queued()  # noqa: SLF001
+    notify.outbox_queued()
 
 
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -339,10 +339,14 @@ class Worker:
             Delivery.id.not_in(ids))).all())
         fresh = [d for d in rows if d.lane and d.lane not in behind]
         taken = fresh[:self._permits(len(fresh))]  # the rest wait for the loop, and their permits
-        if len(taken) < len(rows):
-            self._left_behind = True  # the loop claims them once the sends ahead are recorded
-        if not taken:
-            return 0
+        left_behind = len(taken) < len(rows)  # the loop claims them once the sends ahead are recorded
+        requests = self._prepare_fresh(s, message, taken) if taken else {}
+        if requests or left_behind:
+            db.on_commit(s, lambda: self._hand_over(requests, left_behind=left_behind))
+        return len(taken)
+
+    def _prepare_fresh(self, s, message: Message, taken: list[Delivery]) -> dict[int, port.SendRequest]:  # noqa: ANN001
+        """`_prepare_many` for deliveries queued in this transaction: they are claimed here."""
         number = s.get(BusinessNumber, message.business_number_id)
         sending = _Sending(message.location_id, message.group_id, message.sms_text or message.body, number.e164)
         blocked = numbers_not_to_text(s, message.location_id, [d.to_e164 for d in taken if not d.opt_out_confirmation])
@@ -354,18 +358,18 @@ class Worker:
             request = self._prepare_in(s, d, sending, blocked, locks, settled)
             if request is not None:
                 requests[d.id] = request
-            s.add(d)
         s.flush()
         for message_id in sorted(settled):
             outbox.refresh_status(s, message_id)
-        if requests:
-            db.on_commit(s, lambda: self._hand_over(requests))
-        return len(taken)
+        return requests
 
-    def _hand_over(self, requests: dict[int, port.SendRequest]) -> None:
+    def _hand_over(self, requests: dict[int, port.SendRequest], *, left_behind: bool) -> None:
+        """After the commit: the sends go to the threads, and the loop learns (in the same step, so a
+        claim of its in between cannot miss it) that deliveries wait behind sends in flight."""
         with self._held_lock:
             self._held.update(requests)
             self._handed.update(requests)
+            self._left_behind = self._left_behind or left_behind
         for delivery_id, request in requests.items():
             try:
                 self._pool.submit(self._send_for_batch, delivery_id, request)

@@ -65,9 +65,9 @@ def test_a_reply_behind_one_in_flight_waits_for_the_loop_in_lane_order(world, gr
     handed: list[int] = []
     hand_over = worker._hand_over  # noqa: SLF001
 
-    def counting(requests):
+    def counting(requests, **kwargs):
         handed.extend(requests)
-        hand_over(requests)
+        hand_over(requests, **kwargs)
 
     worker._hand_over = counting  # noqa: SLF001
     stop = threading.Event()
