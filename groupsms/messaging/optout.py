@@ -19,11 +19,12 @@ of a lock at once.
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import and_, func, not_, or_, union
+from sqlalchemy import and_, bindparam, func, not_, or_, union
 from sqlmodel import Session, select
 
 from groupsms.domain import keywords
@@ -227,17 +228,23 @@ def effective_lock(s: Session, group: Group) -> str | None:
     """The stored lock, or one derived from DND or an opt-out a path did not store (R10)."""
     if group.locked_reason:
         return group.locked_reason
-    dnd_names = s.exec(
-        select(Contact.name)
-        .join(Participant, Participant.contact_id == Contact.id)
-        .where(Participant.group_id == group.id, Contact.dnd_sms)
-    ).all()
-    opted_out = s.exec(
-        select(Participant.name, OptOut.opted_out_at)
-        .join(OptOut, and_(OptOut.e164 == Participant.e164, OptOut.location_id == group.location_id, OptOut.active))
-        .where(Participant.group_id == group.id)
-    ).all()
-    return lock_reason(list(dnd_names), [(name, at) for name, at in opted_out])
+    dnd_names, opted_out = _lock_statements()
+    params = {"group_id": group.id, "location_id": group.location_id}
+    return lock_reason(list(s.execute(dnd_names, params).scalars().all()),
+                       [(name, at) for name, at in s.execute(opted_out, params).all()])
+
+
+@functools.cache
+def _lock_statements():
+    """`effective_lock`'s two statements, built once: every relay and send asks them, and building
+    a statement costs more than running it."""
+    dnd_names = (select(Contact.name).join(Participant, Participant.contact_id == Contact.id)
+                 .where(Participant.group_id == bindparam("group_id"), Contact.dnd_sms))
+    opted_out = (select(Participant.name, OptOut.opted_out_at)
+                 .join(OptOut, and_(OptOut.e164 == Participant.e164, OptOut.location_id == bindparam("location_id"),
+                                    OptOut.active))
+                 .where(Participant.group_id == bindparam("group_id")))
+    return dnd_names, opted_out
 
 
 def contacts_with_number(s: Session, location_id: int, e164: str) -> list[Contact]:
@@ -265,12 +272,20 @@ def numbers_not_to_text(s: Session, location_id: int, e164s) -> set[str]:
     wanted = sorted({e for e in e164s if e})
     if not wanted:
         return set()
+    found = s.execute(_not_to_text_statement(), {"location_id": location_id, "wanted": wanted}).scalars().all()
+    return set(found) & set(wanted)
+
+
+@functools.cache
+def _not_to_text_statement():
+    """`numbers_not_to_text`'s statement, built once (the numbers are an expanding parameter)."""
+    location_id, wanted = bindparam("location_id"), bindparam("wanted", expanding=True)
     opted_out = select(OptOut.e164).where(OptOut.location_id == location_id, OptOut.e164.in_(wanted), OptOut.active)
     dnd_primary = select(Contact.primary_phone).where(
         Contact.location_id == location_id, Contact.dnd_sms, Contact.primary_phone.in_(wanted))
     dnd_secondary = select(Contact.secondary_phone).where(
         Contact.location_id == location_id, Contact.dnd_sms, Contact.secondary_phone.in_(wanted))
-    return set(s.exec(union(opted_out, dnd_primary, dnd_secondary)).scalars().all()) & set(wanted)
+    return union(opted_out, dnd_primary, dnd_secondary)
 
 
 # -- carrier keywords in an inbound text ---------------------------------------------------------

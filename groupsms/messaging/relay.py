@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from groupsms.domain.attribution import relay_labels, relay_text
@@ -16,7 +17,13 @@ from groupsms.models import Group, Message, Participant, utcnow
 
 
 def participants_of(s: Session, group_id: int) -> list[Participant]:
-    return list(s.exec(select(Participant).where(Participant.group_id == group_id).order_by(Participant.position)))
+    return list(s.exec(_participants_statement(), params={"group_id": group_id}))
+
+
+@functools.cache
+def _participants_statement():
+    """Built once, as the other statements every relay runs: building one costs more than running it."""
+    return select(Participant).where(Participant.group_id == bindparam("group_id")).order_by(Participant.position)
 
 
 def sender_in(participants: list[Participant], e164: str | None) -> Participant | None:
@@ -34,15 +41,22 @@ def _held_for_rate(s: Session, message: Message) -> bool:
     """Past the relay limit for its sender the text is stored and shown but not relayed, with a
     notice: two automatic responders in one group would otherwise text each other for ever."""
     limit = relay_limit_per_minute()
-    relayed = s.exec(select(func.count(Message.id)).where(
-        Message.location_id == message.location_id, Message.direction == "inbound",
-        Message.from_e164 == message.from_e164, Message.sms_text.is_not(None), Message.id != message.id,
-        Message.created_at >= utcnow() - timedelta(minutes=1),
-    )).one()
+    relayed = s.execute(_relayed_statement(), {
+        "location_id": message.location_id, "from_e164": message.from_e164, "message_id": message.id,
+        "since": utcnow() - timedelta(minutes=1)}).scalar_one()
     if relayed < limit:
         return False
     message.notice = f"Not relayed: more than {limit} texts a minute from this number (an automatic responder?)"
     return True
+
+
+@functools.cache
+def _relayed_statement():
+    """How many texts of a sender were relayed in the last minute (`_held_for_rate`), built once."""
+    return select(func.count(Message.id)).where(
+        Message.location_id == bindparam("location_id"), Message.direction == "inbound",
+        Message.from_e164 == bindparam("from_e164"), Message.sms_text.is_not(None),
+        Message.id != bindparam("message_id"), Message.created_at >= bindparam("since"))
 
 
 def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool = True) -> None:
@@ -69,5 +83,5 @@ def attach_and_relay(s: Session, group: Group, message: Message, *, relay: bool 
             recipients = [(p.id, p.e164) for p in others if p.e164 not in blocked]
     s.add(message)
     s.flush()
-    outbox.queue(s, message, recipients)
+    outbox.queue(s, message, recipients, checked=True)  # the lock and opt-outs were asked above
     notify.publish(s, events.MessageAdded(message.location_id, group.id, message.id, inbound=True))

@@ -91,31 +91,12 @@ def _wake_outbox(_change) -> None:  # noqa: ANN001
     notify.outbox_queued()
 
 
-_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
-
-
-class _Row:
-    """One delivery's columns as plain values, and the ones this transaction changed.
-
-    The worker reads and writes many deliveries per transaction; plain rows read in one SELECT and
-    written back by one UPDATE per set of changed columns (executemany) cost a fraction of ORM
-    objects and their unit of work on this, the hottest path of the outbox."""
-
-    __slots__ = ("_values", "changed")
-
-    def __init__(self, mapping) -> None:  # noqa: ANN001
-        object.__setattr__(self, "_values", dict(mapping))
-        object.__setattr__(self, "changed", {})
-
-    def __getattr__(self, name: str):  # noqa: ANN204
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value) -> None:  # noqa: ANN001
-        self._values[name] = value
-        self.changed[name] = value
+_DELIVERY = outbox.DELIVERY
+# The lanes (of deliveries just queued) that hold another queued delivery: one ahead of them.
+_LANES_BEHIND = (select(_DELIVERY.c.lane).distinct()
+                 .where(_DELIVERY.c.lane.in_(bindparam("lanes", expanding=True)),
+                        _DELIVERY.c.status == states.QUEUED,
+                        _DELIVERY.c.id.not_in(bindparam("ids", expanding=True))))
 
 
 def _load(s, ids: list[int], *columns) -> list:  # noqa: ANN001
@@ -126,17 +107,6 @@ def _load(s, ids: list[int], *columns) -> list:  # noqa: ANN001
         query = (query.join_from(_DELIVERY, Message, Message.id == _DELIVERY.c.message_id)
                  .join(BusinessNumber, BusinessNumber.id == Message.business_number_id))
     return s.execute(query.with_for_update(of=_DELIVERY)).all()
-
-
-def _write(s, rows) -> None:  # noqa: ANN001
-    """Store what changed in these rows: one executemany UPDATE per set of changed columns."""
-    by_columns: dict[tuple[str, ...], list[dict]] = {}
-    for row in rows:
-        if row.changed:
-            by_columns.setdefault(tuple(sorted(row.changed)), []).append({"row_id": row.id, **row.changed})
-            row.changed.clear()
-    for params in by_columns.values():
-        s.execute(update(_DELIVERY).where(_DELIVERY.c.id == bindparam("row_id")), params)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -248,7 +218,7 @@ class Worker:
 
     # -- one delivery ----------------------------------------------------------------------------
 
-    def _holds(self, d: _Row | None) -> bool:
+    def _holds(self, d: outbox.Row | None) -> bool:
         return d is not None and d.status == states.QUEUED and d.claimed_by == self.name
 
     def _prepare(self, delivery_id: int) -> port.SendRequest | None:
@@ -265,7 +235,7 @@ class Worker:
                           Message.body.label("m__body"), BusinessNumber.e164.label("m__from_e164"))
             held = []
             for mapping in (r._mapping for r in found):  # noqa: SLF001 - a Row's columns by name
-                d = _Row({k: v for k, v in mapping.items() if not k.startswith("m__")})
+                d = outbox.Row({k: v for k, v in mapping.items() if not k.startswith("m__")})
                 if self._holds(d):
                     held.append((d, _Sending(mapping["m__location_id"], mapping["m__group_id"],
                                              mapping["m__sms_text"] or mapping["m__body"], mapping["m__from_e164"])))
@@ -281,12 +251,12 @@ class Worker:
                 request = self._prepare_in(s, d, sending, blocked[sending.location_id], locks, settled)
                 if request is not None:
                     requests[d.id] = request
-            _write(s, [d for d, _ in held])
+            outbox.write_rows(s, [d for d, _ in held])
             for message_id in sorted(settled):
                 outbox.refresh_status(s, message_id)
             return requests
 
-    def _prepare_in(self, s, d: _Row, sending: _Sending, blocked: set[str],
+    def _prepare_in(self, s, d: outbox.Row, sending: _Sending, blocked: set[str],
                     locks: dict[int, str | None], settled: set[int]) -> port.SendRequest | None:
         now = self.clock()
         parts = json.loads(d.part_statuses or "{}")
@@ -324,33 +294,82 @@ class Worker:
 
     # -- sends handed over as they are queued --------------------------------------------------
 
-    def take_fresh(self, s, message: Message, rows: list[Delivery]) -> int:  # noqa: ANN001
+    def take_fresh(self, s, message: Message, rows: list[outbox.Row], *, checked: bool = False) -> int:  # noqa: ANN001
         """In the transaction that queues `rows` (outbox.queue, in this worker's process): claim and
         prepare those whose lanes hold nothing before them and for which the rate has a permit now,
         and hand them to the send threads when that transaction commits. A relay then costs one
         commit, one wake-up and its sends, not also a claim and a prepare of the loop's. Rolled back,
         nothing was claimed; a process that dies after the commit left them as a crash after a
-        prepare does (a receipt is waited for before any resend). Returns how many it took."""
+        prepare does (a receipt is waited for before any resend). `checked`: the caller checked the
+        group's lock and the recipients' opt-outs in this transaction. Returns how many it took.
+
+        A lane may hold a send ahead of these that the provider answered already, its answer waiting
+        for the loop to record it (a quick second reply to a group): the answers waiting are recorded
+        here, in this transaction, so the lane is free at once and still in order."""
         if self._closing.is_set() or not rows:
             return 0
-        ids = [d.id for d in rows]
-        behind = set(s.exec(select(Delivery.lane).where(
-            Delivery.lane.in_({d.lane for d in rows}), Delivery.status == states.QUEUED,
-            Delivery.id.not_in(ids))).all())
+        behind = self._lanes_behind(s, rows)
+        if behind and self._record_here(s):
+            behind = self._lanes_behind(s, rows)
         fresh = [d for d in rows if d.lane and d.lane not in behind]
         taken = fresh[:self._permits(len(fresh))]  # the rest wait for the loop, and their permits
         left_behind = len(taken) < len(rows)  # the loop claims them once the sends ahead are recorded
-        requests = self._prepare_fresh(s, message, taken) if taken else {}
+        requests = self._prepare_fresh(s, message, taken, checked=checked) if taken else {}
         if requests or left_behind:
             db.on_commit(s, lambda: self._hand_over(requests, left_behind=left_behind))
         return len(taken)
 
-    def _prepare_fresh(self, s, message: Message, taken: list[Delivery]) -> dict[int, port.SendRequest]:  # noqa: ANN001
-        """`_prepare_many` for deliveries queued in this transaction: they are claimed here."""
+    @staticmethod
+    def _lanes_behind(s, rows: list[outbox.Row]) -> set[str]:  # noqa: ANN001
+        """Of these rows' lanes, those holding another queued delivery (one ahead of them)."""
+        return set(s.execute(_LANES_BEHIND, {"lanes": sorted({d.lane for d in rows}),
+                                             "ids": [d.id for d in rows]}).scalars().all())
+
+    def _record_here(self, s) -> bool:  # noqa: ANN001
+        """Record the answers waiting for the loop in transaction `s` (in a savepoint: should that
+        fail, they are left to the loop and `s` goes on). They are released when `s` commits and
+        given back to the loop should it roll back. False when none was waiting or recording failed."""
+        answers = self._waiting_answers()
+        if not answers:
+            return False
+
+        def give_back() -> None:
+            for answer in answers:
+                self._answers.put(answer)
+            self._done.set()
+
+        try:
+            with s.begin_nested():
+                self._record_all(s, answers)
+        except Exception:
+            log.exception("worker %s: recording %d answers in a queueing transaction failed", self.name, len(answers))
+            give_back()
+            return False
+        db.on_commit(s, lambda: self._recorded(answers))
+        db.on_rollback(s, give_back)
+        return True
+
+    def _recorded(self, answers: list[tuple[int, port.SendResult]]) -> None:
+        """These answers are stored: their deliveries are no longer held, and the loop claims should
+        one of them have held up a lane (see `_record_waiting`)."""
+        with self._held_lock:
+            self._lanes_freed = (self._lanes_freed or self._left_behind
+                                 or any(i not in self._handed for i, _ in answers))
+        for delivery_id, _ in answers:
+            self._release(delivery_id)
+
+    def _prepare_fresh(self, s, message: Message, taken: list[outbox.Row], *, checked: bool = False) -> dict[int, port.SendRequest]:  # noqa: ANN001
+        """`_prepare_many` for deliveries queued in this transaction: they are claimed here. With
+        `checked` the lock and opt-outs the caller checked in this transaction are not asked again."""
         number = s.get(BusinessNumber, message.business_number_id)
         sending = _Sending(message.location_id, message.group_id, message.sms_text or message.body, number.e164)
-        blocked = numbers_not_to_text(s, message.location_id, [d.to_e164 for d in taken if not d.opt_out_confirmation])
-        locks: dict[int, str | None] = {}
+        if checked:
+            blocked: set[str] = set()
+            locks: dict[int, str | None] = {message.group_id: None} if message.group_id is not None else {}
+        else:
+            blocked = numbers_not_to_text(s, message.location_id,
+                                          [d.to_e164 for d in taken if not d.opt_out_confirmation])
+            locks = {}
         settled: set[int] = set()
         requests: dict[int, port.SendRequest] = {}
         for d in taken:
@@ -358,7 +377,7 @@ class Worker:
             request = self._prepare_in(s, d, sending, blocked, locks, settled)
             if request is not None:
                 requests[d.id] = request
-        s.flush()
+        outbox.write_rows(s, taken)
         for message_id in sorted(settled):
             outbox.refresh_status(s, message_id)
         return requests
@@ -376,7 +395,7 @@ class Worker:
             except RuntimeError:  # shutting down: its lease runs out and it is sent after a receipt wait
                 self._release(delivery_id)
 
-    def _settle(self, s, d: _Row, status: str, *, settled: set[int], **fields) -> None:
+    def _settle(self, s, d: outbox.Row, status: str, *, settled: set[int], **fields) -> None:
         """Final status for `d`; the caller writes the row and then refreshes the aggregate of every
         message in `settled`."""
         for key, value in fields.items():
@@ -386,7 +405,7 @@ class Worker:
         d.updated_at = utcnow()
         settled.add(d.message_id)
 
-    def _requeue(self, s, d: _Row, wait: float, result: port.SendResult) -> None:
+    def _requeue(self, s, d: outbox.Row, wait: float, result: port.SendResult) -> None:
         d.next_attempt_at = self.clock() + timedelta(seconds=wait)
         d.error_code, d.error_text = result.error_code, (result.error_text or "")[:500] or None
         d.claimed_until = d.claimed_by = None
@@ -400,11 +419,11 @@ class Worker:
     def _record_all(self, s, answers: list[tuple[int, port.SendResult]]) -> dict[int, bool]:  # noqa: ANN001
         """Record these answers in transaction `s`: the rows locked in one SELECT, written back
         together, then one refresh of each message's aggregate."""
-        rows = {r.id: _Row(r._mapping) for r in _load(s, [i for i, _ in answers])}  # noqa: SLF001
+        rows = {r.id: outbox.Row(r._mapping) for r in _load(s, [i for i, _ in answers])}  # noqa: SLF001
         settled: set[int] = set()
         recorded = {delivery_id: self._record_in(s, delivery_id, result, rows.get(delivery_id), settled)
                     for delivery_id, result in answers}
-        _write(s, rows.values())
+        outbox.write_rows(s, rows.values())
         for message_id in sorted(settled):
             outbox.refresh_status(s, message_id)
         return recorded
@@ -427,7 +446,7 @@ class Worker:
             for delivery_id, _ in answers:
                 self._release(delivery_id)
 
-    def _record_in(self, s, delivery_id: int, result: port.SendResult, d: _Row | None, settled: set[int]) -> bool:  # noqa: ANN001
+    def _record_in(self, s, delivery_id: int, result: port.SendResult, d: outbox.Row | None, settled: set[int]) -> bool:  # noqa: ANN001
         if not self._holds(d):
             log.warning("delivery %s: claim lost before its answer (%s) was recorded", delivery_id, result.outcome)
             return False
@@ -460,7 +479,7 @@ class Worker:
         return True
 
     @staticmethod
-    def _record_parts(d: _Row, result: port.SendResult) -> None:
+    def _record_parts(d: outbox.Row, result: port.SendResult) -> None:
         d.provider_message_ids = ",".join(result.message_ids)[:500]
         d.parts_accepted = len(result.message_ids)
         d.parts_total = max(result.parts_total, len(result.message_ids))
@@ -572,14 +591,18 @@ class Worker:
         try_acquire = getattr(self.limiter, "try_acquire", None)
         return bool(try_acquire and try_acquire())
 
+    def _waiting_answers(self, most: int = 200) -> list[tuple[int, port.SendResult]]:
+        answers: list[tuple[int, port.SendResult]] = []
+        with contextlib.suppress(queue.Empty):
+            while len(answers) < most:
+                answers.append(self._answers.get_nowait())
+        return answers
+
     def _record_waiting(self) -> int:
         """Record the answers waiting; returns how many. `_lanes_freed` says whether the loop should
         claim: an answer of a delivery the loop claimed may free its lane for the next; one of a
         handed-over delivery only when take_fresh left deliveries behind sends in flight."""
-        answers = []
-        with contextlib.suppress(queue.Empty):
-            while len(answers) < 200:
-                answers.append(self._answers.get_nowait())
+        answers = self._waiting_answers()
         if answers:
             with self._held_lock:
                 self._lanes_freed = (self._lanes_freed or self._left_behind

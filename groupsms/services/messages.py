@@ -204,7 +204,7 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         )
         s.add(message)
         s.flush()
-        recipients = _queue_to_participants(s, message, [p for p, _ in rows])
+        recipients = _queue_to_participants(s, message, [p for p, _ in rows], checked=True)  # lock asked above
         group.last_activity_at = utcnow()
         s.add(group)
         audit(s, user, "message.sent", "message", message.id, group=group.id,
@@ -213,12 +213,14 @@ def _send_message(actor: Actor | None, group_id: Any, text: Any, client_key: Any
         return message.id
 
 
-def _queue_to_participants(s: Session, message: Message, participants: list[Participant]) -> list[Delivery]:
+def _queue_to_participants(s: Session, message: Message, participants: list[Participant], *,
+                           checked: bool = False) -> list[outbox.Row]:
     """One SMS of `message` per participant, queued in the outbox (typed messages and the intro
     sent at creation): E1, none to a number that opted out or that a contact with DND holds (one
-    statement)."""
+    statement). `checked`: the caller found the group not locked in this transaction."""
     not_to_text = numbers_not_to_text(s, message.location_id, [p.e164 for p in participants])
-    return outbox.queue(s, message, [(p.id, p.e164) for p in participants if p.e164 not in not_to_text])
+    return outbox.queue(s, message, [(p.id, p.e164) for p in participants if p.e164 not in not_to_text],
+                        checked=checked)
 
 
 def _reachable(s: Session, location_id: int, participants: list[Participant]) -> int:
