@@ -18,7 +18,6 @@ from groupsms import guards as _guards  # noqa: F401  (R9: membership cannot cha
 _lock = threading.Lock()
 _engine: Engine | None = None
 _AFTER_COMMIT = "groupsms_after_commit"
-_AFTER_ROLLBACK = "groupsms_after_rollback"
 _READONLY = "groupsms_readonly"
 
 
@@ -135,10 +134,7 @@ def _unit(bind: Engine, *, readonly: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             session.info.pop(_AFTER_COMMIT, None)
-            for hook in session.info.pop(_AFTER_ROLLBACK, []):
-                hook()
             raise
-        session.info.pop(_AFTER_ROLLBACK, None)
         hooks = session.info.pop(_AFTER_COMMIT, [])
     for hook in hooks:
         hook()
@@ -147,9 +143,3 @@ def _unit(bind: Engine, *, readonly: bool = False) -> Iterator[Session]:
 def on_commit(session: Session, hook: Callable[[], None]) -> None:
     """Run `hook` after this unit of work commits (side effects never see rolled-back data)."""
     session.info.setdefault(_AFTER_COMMIT, []).append(hook)
-
-
-def on_rollback(session: Session, hook: Callable[[], None]) -> None:
-    """Run `hook` after this unit of work rolls back (or its commit fails): to give back what the
-    transaction took from memory, as answers it meant to record."""
-    session.info.setdefault(_AFTER_ROLLBACK, []).append(hook)

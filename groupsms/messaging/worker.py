@@ -92,8 +92,8 @@ def _wake_outbox(_change) -> None:  # noqa: ANN001
 
 
 _DELIVERY = outbox.DELIVERY
-# The lanes (of deliveries just queued) that hold another queued delivery: one ahead of them.
-_LANES_BEHIND = (select(_DELIVERY.c.lane).distinct()
+# The other queued deliveries in the lanes of deliveries just queued: those ahead of them.
+_QUEUED_IN_LANES = (select(_DELIVERY.c.lane, _DELIVERY.c.id)
                  .where(_DELIVERY.c.lane.in_(bindparam("lanes", expanding=True)),
                         _DELIVERY.c.status == states.QUEUED,
                         _DELIVERY.c.id.not_in(bindparam("ids", expanding=True))))
@@ -161,6 +161,8 @@ class Worker:
         self._held: set[int] = set()
         # Of those, the ones take_fresh handed over: their lanes held nothing behind them.
         self._handed: set[int] = set()
+        # Of those, the ones the provider accepted or refused for good, their answers not yet recorded.
+        self._answered: set[int] = set()
         self._lanes_freed = False
         self._left_behind = False  # take_fresh left deliveries of its transaction to the loop
         self._held_lock = threading.Lock()
@@ -187,6 +189,7 @@ class Worker:
         with self._held_lock:
             self._held.discard(delivery_id)
             self._handed.discard(delivery_id)
+            self._answered.discard(delivery_id)
         self._done.set()
 
     def renew_leases(self) -> set[int]:
@@ -303,14 +306,12 @@ class Worker:
         prepare does (a receipt is waited for before any resend). `checked`: the caller checked the
         group's lock and the recipients' opt-outs in this transaction. Returns how many it took.
 
-        A lane may hold a send ahead of these that the provider answered already, its answer waiting
-        for the loop to record it (a quick second reply to a group): the answers waiting are recorded
-        here, in this transaction, so the lane is free at once and still in order."""
+        A lane is free once the provider accepted (or refused for good) every send ahead in it, even
+        while that answer waits for the loop to record it: a quick second reply to a group leaves
+        at once and still after the first."""
         if self._closing.is_set() or not rows:
             return 0
         behind = self._lanes_behind(s, rows)
-        if behind and self._record_here(s):
-            behind = self._lanes_behind(s, rows)
         fresh = [d for d in rows if d.lane and d.lane not in behind]
         taken = fresh[:self._permits(len(fresh))]  # the rest wait for the loop, and their permits
         left_behind = len(taken) < len(rows)  # the loop claims them once the sends ahead are recorded
@@ -319,44 +320,13 @@ class Worker:
             db.on_commit(s, lambda: self._hand_over(requests, left_behind=left_behind))
         return len(taken)
 
-    @staticmethod
-    def _lanes_behind(s, rows: list[outbox.Row]) -> set[str]:  # noqa: ANN001
-        """Of these rows' lanes, those holding another queued delivery (one ahead of them)."""
-        return set(s.execute(_LANES_BEHIND, {"lanes": sorted({d.lane for d in rows}),
-                                             "ids": [d.id for d in rows]}).scalars().all())
-
-    def _record_here(self, s) -> bool:  # noqa: ANN001
-        """Record the answers waiting for the loop in transaction `s` (in a savepoint: should that
-        fail, they are left to the loop and `s` goes on). They are released when `s` commits and
-        given back to the loop should it roll back. False when none was waiting or recording failed."""
-        answers = self._waiting_answers()
-        if not answers:
-            return False
-
-        def give_back() -> None:
-            for answer in answers:
-                self._answers.put(answer)
-            self._done.set()
-
-        try:
-            with s.begin_nested():
-                self._record_all(s, answers)
-        except Exception:
-            log.exception("worker %s: recording %d answers in a queueing transaction failed", self.name, len(answers))
-            give_back()
-            return False
-        db.on_commit(s, lambda: self._recorded(answers))
-        db.on_rollback(s, give_back)
-        return True
-
-    def _recorded(self, answers: list[tuple[int, port.SendResult]]) -> None:
-        """These answers are stored: their deliveries are no longer held, and the loop claims should
-        one of them have held up a lane (see `_record_waiting`)."""
+    def _lanes_behind(self, s, rows: list[outbox.Row]) -> set[str]:  # noqa: ANN001
+        """Of these rows' lanes, those holding another queued delivery that the provider has not
+        yet accepted or refused for good: one answered so is no longer ahead, whether or not the loop
+        recorded its answer yet."""
+        ahead = s.execute(_QUEUED_IN_LANES, {"lanes": sorted({d.lane for d in rows}), "ids": [d.id for d in rows]}).all()
         with self._held_lock:
-            self._lanes_freed = (self._lanes_freed or self._left_behind
-                                 or any(i not in self._handed for i, _ in answers))
-        for delivery_id, _ in answers:
-            self._release(delivery_id)
+            return {lane for lane, delivery_id in ahead if delivery_id not in self._answered}
 
     def _prepare_fresh(self, s, message: Message, taken: list[outbox.Row], *, checked: bool = False) -> dict[int, port.SendRequest]:  # noqa: ANN001
         """`_prepare_many` for deliveries queued in this transaction: they are claimed here. With
@@ -543,6 +513,9 @@ class Worker:
         if result is None:
             self._release(delivery_id)
         else:
+            if result.outcome in (port.SENT, port.FAILED):  # final: nothing of its lane waits for it
+                with self._held_lock:
+                    self._answered.add(delivery_id)
             self._answers.put((delivery_id, result))
             self._done.set()  # the loop records it, idle or not (sends handed over by take_fresh)
 
@@ -591,18 +564,14 @@ class Worker:
         try_acquire = getattr(self.limiter, "try_acquire", None)
         return bool(try_acquire and try_acquire())
 
-    def _waiting_answers(self, most: int = 200) -> list[tuple[int, port.SendResult]]:
-        answers: list[tuple[int, port.SendResult]] = []
-        with contextlib.suppress(queue.Empty):
-            while len(answers) < most:
-                answers.append(self._answers.get_nowait())
-        return answers
-
     def _record_waiting(self) -> int:
         """Record the answers waiting; returns how many. `_lanes_freed` says whether the loop should
         claim: an answer of a delivery the loop claimed may free its lane for the next; one of a
         handed-over delivery only when take_fresh left deliveries behind sends in flight."""
-        answers = self._waiting_answers()
+        answers = []
+        with contextlib.suppress(queue.Empty):
+            while len(answers) < 200:
+                answers.append(self._answers.get_nowait())
         if answers:
             with self._held_lock:
                 self._lanes_freed = (self._lanes_freed or self._left_behind
