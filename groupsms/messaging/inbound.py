@@ -17,7 +17,8 @@ import functools
 import json
 import logging
 import os
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from sqlmodel import Session, select
 
 from groupsms import db
 from groupsms.domain import delivery as states
-from groupsms.domain import routing
+from groupsms.domain import keywords, routing
 from groupsms.messaging import events, notify, optout, outbox, parts, relay, transport, vonage_inbound
 from groupsms.models import (
     BusinessNumber,
@@ -82,22 +83,23 @@ def receive(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     """What a webhook does with an event: store it and process it in one transaction. Returns
     (event id, whether it is new); BadEvent when the parameters describe no event.
 
+    The event is stored already marked processed: it commits with its processing or not at all.
     Should processing fail, that transaction is rolled back and the event is stored on its own and
     tried again (`process_event`, then the inbound loop with its backoff): a stored event is never
     lost, and nothing of a failed processing is kept."""
     parsed = parse(kind, params)
     try:
+        if isinstance(parsed, InboundText) and parsed.part is None:
+            row = _event_row(kind, params, parsed, processed_at=utcnow())  # built before the write turn
+            with db.transaction() as s:
+                return _receive_text(s, row, parsed), True
         with db.transaction() as s:
-            event = _new_event(s, kind, params, parsed)
+            event = _new_event(s, kind, params, parsed, processed=True)
             try:
                 s.flush()
             except IntegrityError as exc:
                 raise _Duplicate from exc
             (_process_inbound if isinstance(parsed, InboundText) else _process_status)(s, event, parsed)
-            event.processed_at = utcnow()
-            event.next_attempt_at = None
-            s.add(event)
-            s.flush()
             event_id = event.id
         return event_id, True
     except _Duplicate:
@@ -110,12 +112,34 @@ def receive(kind: str, params: dict[str, str]) -> tuple[int, bool]:
     return event_id, new
 
 
-def _new_event(s: Session, kind: str, params: dict[str, str], parsed: InboundText | Receipt) -> InboundEvent:
-    event = InboundEvent(kind=kind, provider_message_id=parsed.event_key,
-                         concat_key=parsed.concat_key if isinstance(parsed, InboundText) else None,
-                         payload=json.dumps(params, sort_keys=True), next_attempt_at=utcnow() + FIRST_TRY_GRACE)
+def _receive_text(s: Session, row: dict[str, object], sms: InboundText) -> int:
+    """A webhook's text that is not part of a long one: its event stored (one INSERT) and
+    processed in the open transaction, the event's note, if any, written after."""
+    try:
+        event_id = _execute(s, _insert_event(), row).inserted_primary_key[0]
+    except IntegrityError as exc:
+        raise _Duplicate from exc
+    note = _process_text(s, sms)
+    if note is not None:
+        _execute(s, _note_event(), {"event_id": event_id, "note": note})
+    return event_id
+
+
+def _new_event(s: Session, kind: str, params: dict[str, str], parsed: InboundText | Receipt, *,
+               processed: bool = False) -> InboundEvent:
+    """`processed`: stored done, for a webhook that processes it in the same transaction."""
+    event = InboundEvent(**_event_row(kind, params, parsed, processed_at=utcnow() if processed else None))
     s.add(event)
     return event
+
+
+def _event_row(kind: str, params: dict[str, str], parsed: InboundText | Receipt, *,
+               processed_at: datetime | None) -> dict[str, object]:
+    """The columns of a new event: to try again after FIRST_TRY_GRACE unless stored processed."""
+    return _row(InboundEvent, kind=kind, provider_message_id=parsed.event_key,
+                concat_key=parsed.concat_key if isinstance(parsed, InboundText) else None,
+                payload=json.dumps(params, sort_keys=True), processed_at=processed_at,
+                next_attempt_at=None if processed_at else utcnow() + FIRST_TRY_GRACE)
 
 
 def _existing(kind: str, key: str) -> int:
@@ -208,6 +232,7 @@ def flush_expired_parts() -> int:
 # -- inbound SMS ---------------------------------------------------------------------------------
 
 WAITING = parts.WAITING
+NOT_OURS = "Not a business number of any location"
 
 
 def _mark_done(event: InboundEvent, note: str) -> None:
@@ -218,21 +243,34 @@ def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush
     """Store (and route) the text; `flush`: a long one whose missing parts waited out the timeout."""
     if event.consumed_by_message_id is not None:
         return None  # a part already joined into a message
-    number = s.exec(select(BusinessNumber).where(BusinessNumber.e164 == sms.to)).first()
+    if not event.concat_key:
+        note = _process_text(s, sms)
+        return None if note is None else _mark_done(event, note)
+    number = _business_number(s, sms.to)
     if number is None:
-        return _mark_done(event, "Not a business number of any location")
-    joined = parts.joined(s, event, decode, flush=flush) if event.concat_key else None
-    if event.concat_key and joined is None:
+        return _mark_done(event, NOT_OURS)
+    joined = parts.joined(s, event, decode, flush=flush)
+    if joined is None:
         return _mark_done(event, WAITING)
-    text = joined.text if joined else sms.text
-    provider_ref = (joined.provider_ref if joined else sms.provider_message_id)[:120]
-    if s.exec(select(Message.id).where(Message.provider_ref == provider_ref)).first():
-        return None  # already stored (a retried part of a joined message)
-    message = Message(
-        location_id=number.location_id, business_number_id=number.id, direction="inbound", body=text,
-        from_e164=sms.sender, provider_ref=provider_ref, status=states.NONE,
-        incomplete=bool(joined and joined.incomplete), notice=joined.notice if joined else None,
-    )
+    _store(s, number, sms, joined.text, joined.provider_ref[:120], joined)
+
+
+def _process_text(s: Session, sms: InboundText) -> str | None:
+    """Store (and route) a text that is not part of a long one; the note for its event, if any."""
+    number = _business_number(s, sms.to)
+    if number is None:
+        return NOT_OURS
+    _store(s, number, sms, sms.text, sms.provider_message_id[:120], None)
+    return None
+
+
+def _store(s: Session, number: BusinessNumber, sms: InboundText, text: str, provider_ref: str,
+           joined: parts.Joined | None) -> None:
+    if _execute(s, _message_with_ref(), {"ref": provider_ref}).first():
+        return  # already stored (a retried part of a joined message)
+    if joined is None and keywords.classify(text) is None:
+        return _store_reply(s, number, sms, provider_ref)
+    message = Message(**_message_row(number, sms, text, provider_ref, joined))
     s.add(message)
     s.flush()
     if joined:
@@ -241,32 +279,126 @@ def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush
     _route(s, number, message, relay_it=not keyword)
 
 
+def _store_reply(s: Session, number: BusinessNumber, sms: InboundText, provider_ref: str) -> None:
+    """A whole text that is no keyword (E1: `handle_keyword` has nothing to do with it). Its group
+    is looked up before it is stored, so a text that stays outside any group is one INSERT that
+    carries its routing; one that goes to a group is stored and handed to the relay."""
+    found = _execute(s, _groups_with_sender(), {"number_id": number.id, "e164": sms.sender}).all()
+    group_id, relay_it, kept_as = _placement(found, relay_it=True)
+    row = _message_row(number, sms, sms.text, provider_ref, None)
+    if group_id is not None:
+        message = Message(**row)
+        s.add(message)
+        s.flush()
+        relay.attach_and_relay(s, s.get(Group, group_id), message, relay=relay_it)
+        return
+    row["routing"] = kept_as
+    message_id = _execute(s, _insert_message(), row).inserted_primary_key[0]
+    notify.publish(s, events.RoutingChanged(number.location_id, message_id, kept_as))
+
+
+def _message_row(number: BusinessNumber, sms: InboundText, text: str, provider_ref: str,
+                 joined: parts.Joined | None) -> dict[str, object]:
+    return _row(Message, location_id=number.location_id, business_number_id=number.id, direction="inbound",
+                body=text, from_e164=sms.sender, provider_ref=provider_ref, status=states.NONE,
+                incomplete=bool(joined and joined.incomplete), notice=joined.notice if joined else None)
+
+
+def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
+    """E2: the one active group with this sender on this number, never a guess."""
+    found = _execute(s, _groups_with_sender(), {"number_id": number.id, "e164": message.from_e164}).all()
+    group_id, relay_it, kept_as = _placement(found, relay_it=relay_it)
+    if group_id is not None:
+        relay.attach_and_relay(s, s.get(Group, group_id), message, relay=relay_it)
+        return
+    message.routing = kept_as
+    s.add(message)
+    notify.publish(s, events.RoutingChanged(message.location_id, message.id, message.routing))
+
+
+def _placement(found: list, *, relay_it: bool) -> tuple[int | None, bool, str | None]:
+    """Where the groups found (id, active) put a text: (its group, whether to relay it there, None),
+    or (None, False, its routing) for a text that stays in Other texts."""
+    decision = routing.route_inbound(sorted(group_id for group_id, active in found if active))
+    if decision.kind == routing.ROUTE:
+        return decision.group_id, relay_it, None
+    if decision.kind == routing.UNROUTED:
+        locked = sorted(group_id for group_id, active in found if not active)
+        if len(locked) == 1:  # R10: a locked group still keeps what its participants send
+            return locked[0], False, None
+    kept_as = routing.NEEDS_ROUTING if decision.kind == routing.NEEDS_ROUTING and relay_it else routing.UNROUTED
+    return None, False, kept_as
+
+
+# -- statements every webhook runs, built once ---------------------------------------------------
+# Building and keying a statement costs more than running these; the values are bound per call.
+
+def _execute(s: Session, statement, params: dict[str, object]):  # noqa: ANN001, ANN202
+    """A Core statement on the unit of work's connection (no ORM objects, no autoflush)."""
+    return s.connection().execute(statement, params)
+
+
+def _business_number(s: Session, e164: str) -> BusinessNumber | None:
+    return s.execute(_number_by_e164(), {"e164": e164}).scalars().first()
+
+
+@functools.cache
+def _number_by_e164():
+    return select(BusinessNumber).where(BusinessNumber.e164 == bindparam("e164"))
+
+
+@functools.cache
+def _message_with_ref():
+    return select(Message.id).where(Message.provider_ref == bindparam("ref"))
+
+
+@functools.cache
+def _insert_event():
+    return InboundEvent.__table__.insert()
+
+
+@functools.cache
+def _note_event():
+    table = InboundEvent.__table__
+    return table.update().where(table.c.id == bindparam("event_id")).values(error=bindparam("note"))
+
+
+@functools.cache
+def _insert_message():
+    return Message.__table__.insert()
+
+
 @functools.cache
 def _groups_with_sender():
     """The groups on a business number that have a participant with this number, each with whether
-    it is active (not locked, R10). Built once: every inbound text asks it, and building and keying a
-    statement of this size costs more than running it."""
+    it is active (not locked, R10)."""
     return (select(Group.id, active_group_clause().label("active"))
             .join(Participant, Participant.group_id == Group.id)
             .where(Group.business_number_id == bindparam("number_id"), Participant.e164 == bindparam("e164"))
             .distinct())
 
 
-def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
-    """E2: the one active group with this sender on this number, never a guess."""
-    found = s.execute(_groups_with_sender(), {"number_id": number.id, "e164": message.from_e164}).all()
-    decision = routing.route_inbound(sorted(group_id for group_id, active in found if active))
-    if decision.kind == routing.ROUTE:
-        relay.attach_and_relay(s, s.get(Group, decision.group_id), message, relay=relay_it)
-        return
-    if decision.kind == routing.UNROUTED:
-        locked = sorted(group_id for group_id, active in found if not active)
-        if len(locked) == 1:  # R10: a locked group still keeps what its participants send
-            relay.attach_and_relay(s, s.get(Group, locked[0]), message, relay=False)
-            return
-    message.routing = routing.NEEDS_ROUTING if decision.kind == routing.NEEDS_ROUTING and relay_it else routing.UNROUTED
-    s.add(message)
-    notify.publish(s, events.RoutingChanged(message.location_id, message.id, message.routing))
+@functools.cache
+def _defaults(model: type) -> tuple[dict[str, object], dict[str, Callable[[], object]]]:
+    """A table model's column defaults: fixed values and factories (its id is the database's)."""
+    fixed, made = {}, {}
+    for name, field in model.model_fields.items():
+        if name == "id":
+            continue
+        if field.default_factory is not None:
+            made[name] = field.default_factory
+        elif not field.is_required():
+            fixed[name] = field.default
+    return fixed, made
+
+
+def _row(model: type, **values: object) -> dict[str, object]:
+    """Every column of a new row of `model`, as constructing the model would set them: the Core
+    INSERTs above store exactly what the ORM would."""
+    fixed, made = _defaults(model)
+    row = {**fixed, **{name: make() for name, make in made.items() if name not in values}}
+    row.update(values)
+    return row
 
 
 # -- delivery receipts ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from groupsms import db
-from groupsms.messaging import inbound
+from groupsms.messaging import inbound, notify, relay
 from groupsms.models import Delivery, InboundEvent, Message
 from groupsms.services import groups
 from groupsms.webhooks import vonage
@@ -89,13 +89,13 @@ def test_a_retried_webhook_is_stored_and_processed_once(world, client, commits):
 
 def test_a_failed_processing_keeps_the_event_and_nothing_else_then_the_retry_stores_it(world, client, monkeypatch):
     gid = groups.create_group(world.actors["ada"], world.numbers["main"], pick(world, "carla", "dan"))
-    real = inbound._process_inbound
+    real = relay.attach_and_relay
 
-    def broken(s, event, sms, **kwargs):  # noqa: ANN001
-        real(s, event, sms, **kwargs)  # the message and its relays are written, then it fails
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003
+        real(*args, **kwargs)  # the message and its relays are written, then it fails
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(inbound, "_process_inbound", broken)
+    monkeypatch.setattr(relay, "attach_and_relay", broken)
     response = client.post("/webhooks/vonage/inbound", data=signed({**REPLY, "messageId": "one-unit-fail"}))
     assert response.status_code == 200  # stored: Vonage must not retry it
     with db.transaction() as s:
@@ -103,12 +103,37 @@ def test_a_failed_processing_keeps_the_event_and_nothing_else_then_the_retry_sto
         assert event.processed_at is None and event.attempts == 1
         assert "database hiccup" in event.error
         assert s.exec(select(Message).where(Message.provider_ref == "one-unit-fail")).all() == []
-    monkeypatch.setattr(inbound, "_process_inbound", real)
+        assert s.exec(select(Delivery)).all() == []
+    monkeypatch.setattr(relay, "attach_and_relay", real)
     assert inbound.process_event(event.id)
     with db.transaction() as s:
         message = s.exec(select(Message).where(Message.provider_ref == "one-unit-fail")).one()
         assert message.group_id == gid
         assert len(s.exec(select(Delivery).where(Delivery.message_id == message.id)).all()) == 1
+
+
+def test_a_failed_processing_of_a_text_in_no_group_keeps_the_event_then_the_retry_stores_it(world, client,
+                                                                                          monkeypatch):
+    real = notify.publish
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise RuntimeError("database hiccup")  # after the text was written
+
+    monkeypatch.setattr(notify, "publish", broken)
+    params = {**REPLY, "msisdn": "15125550199", "messageId": "one-unit-other-fail"}
+    response = client.post("/webhooks/vonage/inbound", data=signed(params))
+    assert response.status_code == 200
+    with db.transaction() as s:
+        event = s.exec(select(InboundEvent).where(InboundEvent.provider_message_id == "one-unit-other-fail")).one()
+        assert event.processed_at is None and event.attempts == 1 and event.next_attempt_at is not None
+        assert "database hiccup" in event.error
+        assert s.exec(select(Message)).all() == []
+    monkeypatch.setattr(notify, "publish", real)
+    assert inbound.process_event(event.id)
+    with db.transaction() as s:
+        message = s.exec(select(Message).where(Message.provider_ref == "one-unit-other-fail")).one()
+        assert (message.group_id, message.routing, message.from_e164) == (None, "unrouted", "+15125550199")
+        assert s.get(InboundEvent, event.id).error is None
 
 
 def test_a_bad_event_is_refused_with_nothing_stored(world):
