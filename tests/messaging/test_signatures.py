@@ -167,3 +167,21 @@ def test_our_signer_and_the_sdk_agree(params, method):
     assert ours == auth.sign_params(dict(params)).upper()
     assert auth.check_signature({**params, "sig": ours})  # the SDK accepts what we (and Vonage) send
     assert verify_params({**params, "sig": ours}, SECRET, method, now=1_700_000_000) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(params=st.dictionaries(_keys.filter(lambda k: k not in ("sig", "timestamp")), _values, max_size=6),
+       method=st.sampled_from(HMAC_METHODS), tamper=st.sampled_from(["none", "value", "case", "digit"]))
+def test_verify_params_accepts_exactly_what_the_sdk_accepts(params, method, tamper):
+    params = {**params, "timestamp": "1700000000"}
+    sig = sign_params(params, SECRET, method)
+    if tamper == "value":
+        params = {**params, "extra": "added after signing"}
+    elif tamper == "case":
+        sig = sig.lower()  # hex compares case-insensitively
+    elif tamper == "digit":
+        sig = ("0" if sig[0] != "0" else "1") + sig[1:]
+    auth = Auth(api_key="abcd1234", signature_secret=SECRET, signature_method=method)
+    sdk_accepts = auth.check_signature({**params, "sig": sig})
+    assert sdk_accepts == (tamper in ("none", "case"))
+    assert (verify_params({**params, "sig": sig}, SECRET, method, now=1_700_000_000) is None) == sdk_accepts
