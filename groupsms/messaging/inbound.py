@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -233,6 +233,8 @@ def flush_expired_parts() -> int:
 
 WAITING = parts.WAITING
 NOT_OURS = "Not a business number of any location"
+# A business number as a text reads it: the model, or a row of its id and location_id.
+_Number = BusinessNumber | Row
 
 
 def _mark_done(event: InboundEvent, note: str) -> None:
@@ -252,24 +254,35 @@ def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush
     joined = parts.joined(s, event, decode, flush=flush)
     if joined is None:
         return _mark_done(event, WAITING)
-    _store(s, number, sms, joined.text, joined.provider_ref[:120], joined)
+    provider_ref = joined.provider_ref[:120]
+    if not _stored_already(s, provider_ref):
+        _store(s, number, sms, joined.text, provider_ref, joined)
 
 
 def _process_text(s: Session, sms: InboundText) -> str | None:
     """Store (and route) a text that is not part of a long one; the note for its event, if any."""
-    number = _business_number(s, sms.to)
+    plain = keywords.classify(sms.text) is None  # E1: `handle_keyword` has nothing to do with it
+    number = _execute(s, _number_row(), {"e164": sms.to}).first() if plain else _business_number(s, sms.to)
     if number is None:
         return NOT_OURS
-    _store(s, number, sms, sms.text, sms.provider_message_id[:120], None)
+    provider_ref = sms.provider_message_id[:120]
+    if _stored_already(s, provider_ref):
+        return None
+    if plain:
+        _store_reply(s, number, sms, provider_ref)
+    else:
+        _store(s, number, sms, sms.text, provider_ref, None)
     return None
+
+
+def _stored_already(s: Session, provider_ref: str) -> bool:
+    """A message with this reference exists (a retried part of a joined message)."""
+    return _execute(s, _message_with_ref(), {"ref": provider_ref}).first() is not None
 
 
 def _store(s: Session, number: BusinessNumber, sms: InboundText, text: str, provider_ref: str,
            joined: parts.Joined | None) -> None:
-    if _execute(s, _message_with_ref(), {"ref": provider_ref}).first():
-        return  # already stored (a retried part of a joined message)
-    if joined is None and keywords.classify(text) is None:
-        return _store_reply(s, number, sms, provider_ref)
+    """Store a keyword or a joined long text, then answer the keyword and route the text."""
     message = Message(**_message_row(number, sms, text, provider_ref, joined))
     s.add(message)
     s.flush()
@@ -279,10 +292,10 @@ def _store(s: Session, number: BusinessNumber, sms: InboundText, text: str, prov
     _route(s, number, message, relay_it=not keyword)
 
 
-def _store_reply(s: Session, number: BusinessNumber, sms: InboundText, provider_ref: str) -> None:
-    """A whole text that is no keyword (E1: `handle_keyword` has nothing to do with it). Its group
-    is looked up before it is stored, so a text that stays outside any group is one INSERT that
-    carries its routing; one that goes to a group is stored and handed to the relay."""
+def _store_reply(s: Session, number: _Number, sms: InboundText, provider_ref: str) -> None:
+    """A whole text that is no keyword. Its group is looked up before it is stored, so a text that
+    stays outside any group is one INSERT that carries its routing; one that goes to a group is
+    stored and handed to the relay."""
     found = _execute(s, _groups_with_sender(), {"number_id": number.id, "e164": sms.sender}).all()
     group_id, relay_it, kept_as = _placement(found, relay_it=True)
     row = _message_row(number, sms, sms.text, provider_ref, None)
@@ -297,7 +310,7 @@ def _store_reply(s: Session, number: BusinessNumber, sms: InboundText, provider_
     notify.publish(s, events.RoutingChanged(number.location_id, message_id, kept_as))
 
 
-def _message_row(number: BusinessNumber, sms: InboundText, text: str, provider_ref: str,
+def _message_row(number: _Number, sms: InboundText, text: str, provider_ref: str,
                  joined: parts.Joined | None) -> dict[str, object]:
     return _row(Message, location_id=number.location_id, business_number_id=number.id, direction="inbound",
                 body=text, from_e164=sms.sender, provider_ref=provider_ref, status=states.NONE,
@@ -340,6 +353,12 @@ def _execute(s: Session, statement, params: dict[str, object]):  # noqa: ANN001,
 
 def _business_number(s: Session, e164: str) -> BusinessNumber | None:
     return s.execute(_number_by_e164(), {"e164": e164}).scalars().first()
+
+
+@functools.cache
+def _number_row():
+    """A business number's id and location, all a text that is no keyword needs of it."""
+    return select(BusinessNumber.id, BusinessNumber.location_id).where(BusinessNumber.e164 == bindparam("e164"))
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from groupsms.domain.phones import PhoneError, normalize
 from groupsms.messaging.transport import INBOUND, STATUS, BadEvent, ConcatPart, InboundText, Receipt
@@ -27,10 +28,17 @@ def e164(raw: str, field: str) -> str:
     or not: an inbound SMS is never refused for its sender's number (it would be lost)."""
     if not _DIGITS.fullmatch(raw or ""):
         raise BadEvent(f"{field} must be a phone number in international format, got {raw[:20]!r}")
+    return _international(raw.lstrip("+"))
+
+
+@lru_cache(maxsize=4096)
+def _international(digits: str) -> str:
+    # The same digits always give the same number: the business numbers and the senders seen last
+    # are kept instead of being parsed by phonenumbers on every webhook.
     try:
-        return normalize("+" + raw.lstrip("+"))
+        return normalize("+" + digits)
     except PhoneError:
-        return "+" + raw.lstrip("+")
+        return "+" + digits
 
 
 def _timestamp(raw: str | None) -> datetime | None:
