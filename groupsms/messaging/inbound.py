@@ -233,7 +233,7 @@ def flush_expired_parts() -> int:
 
 WAITING = parts.WAITING
 NOT_OURS = "Not a business number of any location"
-# A business number as a text reads it: the model, or a row of its id and location_id.
+# A business number as a text reads it: the model, or a row with its id and location_id.
 _Number = BusinessNumber | Row
 
 
@@ -261,17 +261,26 @@ def _process_inbound(s: Session, event: InboundEvent, sms: InboundText, *, flush
 
 def _process_text(s: Session, sms: InboundText) -> str | None:
     """Store (and route) a text that is not part of a long one; the note for its event, if any."""
-    plain = keywords.classify(sms.text) is None  # E1: `handle_keyword` has nothing to do with it
-    number = _execute(s, _number_row(), {"e164": sms.to}).first() if plain else _business_number(s, sms.to)
+    provider_ref = sms.provider_message_id[:120]
+    if keywords.classify(sms.text) is None:  # E1: `handle_keyword` has nothing to do with it
+        return _process_reply(s, sms, provider_ref)
+    number = _business_number(s, sms.to)
     if number is None:
         return NOT_OURS
-    provider_ref = sms.provider_message_id[:120]
-    if _stored_already(s, provider_ref):
-        return None
-    if plain:
-        _store_reply(s, number, sms, provider_ref)
-    else:
+    if not _stored_already(s, provider_ref):
         _store(s, number, sms, sms.text, provider_ref, None)
+    return None
+
+
+def _process_reply(s: Session, sms: InboundText, provider_ref: str) -> str | None:
+    """A whole text that is no keyword: its business number, whether it is stored already and the
+    groups it may go to, read in one statement."""
+    rows = _execute(s, _reply_lookup(), {"to": sms.to, "ref": provider_ref, "sender": sms.sender}).all()
+    if not rows:
+        return NOT_OURS
+    if not rows[0].stored:
+        _store_reply(s, rows[0], sms, provider_ref,
+                     [(row.group_id, row.active) for row in rows if row.group_id is not None])
     return None
 
 
@@ -292,11 +301,10 @@ def _store(s: Session, number: BusinessNumber, sms: InboundText, text: str, prov
     _route(s, number, message, relay_it=not keyword)
 
 
-def _store_reply(s: Session, number: _Number, sms: InboundText, provider_ref: str) -> None:
-    """A whole text that is no keyword. Its group is looked up before it is stored, so a text that
-    stays outside any group is one INSERT that carries its routing; one that goes to a group is
-    stored and handed to the relay."""
-    found = _execute(s, _groups_with_sender(), {"number_id": number.id, "e164": sms.sender}).all()
+def _store_reply(s: Session, number: _Number, sms: InboundText, provider_ref: str, found: list) -> None:
+    """A whole text that is no keyword, with the groups found for it (id, active). A text that stays
+    outside any group is one INSERT that carries its routing; one that goes to a group is stored and
+    handed to the relay."""
     group_id, relay_it, kept_as = _placement(found, relay_it=True)
     row = _message_row(number, sms, sms.text, provider_ref, None)
     if group_id is not None:
@@ -356,9 +364,21 @@ def _business_number(s: Session, e164: str) -> BusinessNumber | None:
 
 
 @functools.cache
-def _number_row():
-    """A business number's id and location, all a text that is no keyword needs of it."""
-    return select(BusinessNumber.id, BusinessNumber.location_id).where(BusinessNumber.e164 == bindparam("e164"))
+def _reply_lookup():
+    """The business number `to` (no row: none) as id and location_id, whether a message with the
+    reference `ref` is stored, and the groups on that number with a participant `sender` (E2), each
+    with whether it is active (R10): one row per group, or one with group_id NULL."""
+    number_id = select(BusinessNumber.id).where(BusinessNumber.e164 == bindparam("to")).correlate(None)
+    groups = (select(Group.id.label("group_id"), Group.business_number_id, active_group_clause().label("active"))
+              .join(Participant, Participant.group_id == Group.id)
+              .where(Group.business_number_id == number_id.scalar_subquery(), Participant.e164 == bindparam("sender"))
+              .distinct()
+              .subquery("groups_with_sender"))
+    stored = select(Message.id).where(Message.provider_ref == bindparam("ref")).exists()
+    return (select(BusinessNumber.id, BusinessNumber.location_id, stored.label("stored"), groups.c.group_id,
+                   groups.c.active)
+            .outerjoin(groups, groups.c.business_number_id == BusinessNumber.id)
+            .where(BusinessNumber.e164 == bindparam("to")))
 
 
 @functools.cache

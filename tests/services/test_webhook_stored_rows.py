@@ -62,7 +62,21 @@ def _long(world):
             _text("15125550199", "p-2", "there", **part, **{"concat-part": "2"})]
 
 
-SCENARIOS = {"other texts": _other, "needs routing": _two_groups, "one group": _one_group,
+def _group_on_another_number(world):
+    groups.create_group(world.actors["dana"], world.numbers["dana_line"], pick(world, "carla", "dan"))
+    return [_text("15125550111", "a-1", "Hi, it's Carla")]  # to the main number: no group of hers there
+
+
+def _stored_already(world):
+    with db.transaction() as s:  # a message already holds the text's reference
+        s.add(Message(location_id=world.locations["acme"], business_number_id=world.numbers["main"],
+                      direction="inbound", body="the first copy", from_e164="+15125550199", provider_ref="x-1",
+                      status="none", routing="unrouted"))
+    return [_text("15125550199", "x-1", "the second copy")]
+
+
+SCENARIOS = {"other texts": _other, "group on another number": _group_on_another_number,
+             "stored already": _stored_already, "needs routing": _two_groups, "one group": _one_group,
              "locked group": _locked_group, "not a business number": _not_ours, "stop": _stop,
              "long text": _long}
 
@@ -138,6 +152,70 @@ def test_a_webhook_stores_what_processing_the_stored_event_stores(world, scenari
 
 # What the texts store, by either path (the long text: its two parts, one message).
 EXPECTED = {
+    'group on another number':
+    {'messages': [{'location_id': 'acme',
+                   'group_id': None,
+                   'business_number_id': 'main',
+                   'direction': 'inbound',
+                   'routing': 'unrouted',
+                   'body': "Hi, it's Carla",
+                   'sender_user_id': None,
+                   'sender_participant_id': None,
+                   'from_e164': '+15125550111',
+                   'sms_text': None,
+                   'status': 'none',
+                   'provider_ref': 'a-1',
+                   'client_key': None,
+                   'incomplete': False,
+                   'notice': None,
+                   'kind': 'text',
+                   'dismissed_at': None}],
+     'events': [('inbound',
+                 'a-1',
+                 None,
+                 '{"messageId": "a-1", "msisdn": "15125550111", "text": "Hi, it\'s Carla", "to": "15125550100", '
+                 '"type": "text"}',
+                 True,
+                 None,
+                 0,
+                 None,
+                 None,
+                 None)],
+     'deliveries': [],
+     'opt_outs': [],
+     'changes': [('RoutingChanged', {'location_id': 'acme', 'message_id': 'm0', 'state': 'unrouted'})]},
+    'stored already':
+    {'messages': [{'location_id': 'acme',
+                   'group_id': None,
+                   'business_number_id': 'main',
+                   'direction': 'inbound',
+                   'routing': 'unrouted',
+                   'body': 'the first copy',
+                   'sender_user_id': None,
+                   'sender_participant_id': None,
+                   'from_e164': '+15125550199',
+                   'sms_text': None,
+                   'status': 'none',
+                   'provider_ref': 'x-1',
+                   'client_key': None,
+                   'incomplete': False,
+                   'notice': None,
+                   'kind': 'text',
+                   'dismissed_at': None}],
+     'events': [('inbound',
+                 'x-1',
+                 None,
+                 '{"messageId": "x-1", "msisdn": "15125550199", "text": "the second copy", "to": "15125550100", '
+                 '"type": "text"}',
+                 True,
+                 None,
+                 0,
+                 None,
+                 None,
+                 None)],
+     'deliveries': [],
+     'opt_outs': [],
+     'changes': []},
     'other texts':
     {'messages': [{'location_id': 'acme',
                    'group_id': None,
