@@ -286,7 +286,7 @@ def _process_reply(s: Session, sms: InboundText, provider_ref: str) -> str | Non
 
 def _stored_already(s: Session, provider_ref: str) -> bool:
     """A message with this reference exists (a retried part of a joined message)."""
-    return _execute(s, _message_with_ref(), {"ref": provider_ref}).first() is not None
+    return s.execute(_message_with_ref(), {"ref": provider_ref}).first() is not None
 
 
 def _store(s: Session, number: BusinessNumber, sms: InboundText, text: str, provider_ref: str,
@@ -327,7 +327,8 @@ def _message_row(number: _Number, sms: InboundText, text: str, provider_ref: str
 
 def _route(s: Session, number: BusinessNumber, message: Message, *, relay_it: bool) -> None:
     """E2: the one active group with this sender on this number, never a guess."""
-    found = _execute(s, _groups_with_sender(), {"number_id": number.id, "e164": message.from_e164}).all()
+    # Through the session: what the keyword changed (a STOP's locks) is flushed before it is read.
+    found = s.execute(_groups_with_sender(), {"number_id": number.id, "e164": message.from_e164}).all()
     group_id, relay_it, kept_as = _placement(found, relay_it=relay_it)
     if group_id is not None:
         relay.attach_and_relay(s, s.get(Group, group_id), message, relay=relay_it)
@@ -355,7 +356,8 @@ def _placement(found: list, *, relay_it: bool) -> tuple[int | None, bool, str | 
 # Building and keying a statement costs more than running these; the values are bound per call.
 
 def _execute(s: Session, statement, params: dict[str, object]):  # noqa: ANN001, ANN202
-    """A Core statement on the unit of work's connection (no ORM objects, no autoflush)."""
+    """A Core statement on the unit of work's connection: no ORM objects and no autoflush, for the
+    statements of a text with nothing pending in the session that they read."""
     return s.connection().execute(statement, params)
 
 
