@@ -17,7 +17,6 @@ import functools
 import json
 import logging
 import os
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam
@@ -35,6 +34,7 @@ from groupsms.models import (
     InboundEvent,
     Message,
     Participant,
+    new_row,
     utcnow,
 )
 from groupsms.messaging.optout import active_group_clause
@@ -136,7 +136,7 @@ def _new_event(s: Session, kind: str, params: dict[str, str], parsed: InboundTex
 def _event_row(kind: str, params: dict[str, str], parsed: InboundText | Receipt, *,
                processed_at: datetime | None) -> dict[str, object]:
     """The columns of a new event: to try again after FIRST_TRY_GRACE unless stored processed."""
-    return _row(InboundEvent, kind=kind, provider_message_id=parsed.event_key,
+    return new_row(InboundEvent, kind=kind, provider_message_id=parsed.event_key,
                 concat_key=parsed.concat_key if isinstance(parsed, InboundText) else None,
                 payload=json.dumps(params, sort_keys=True), processed_at=processed_at,
                 next_attempt_at=None if processed_at else utcnow() + FIRST_TRY_GRACE)
@@ -320,7 +320,7 @@ def _store_reply(s: Session, number: _Number, sms: InboundText, provider_ref: st
 
 def _message_row(number: _Number, sms: InboundText, text: str, provider_ref: str,
                  joined: parts.Joined | None) -> dict[str, object]:
-    return _row(Message, location_id=number.location_id, business_number_id=number.id, direction="inbound",
+    return new_row(Message, location_id=number.location_id, business_number_id=number.id, direction="inbound",
                 body=text, from_e164=sms.sender, provider_ref=provider_ref, status=states.NONE,
                 incomplete=bool(joined and joined.incomplete), notice=joined.notice if joined else None)
 
@@ -417,29 +417,6 @@ def _groups_with_sender():
             .join(Participant, Participant.group_id == Group.id)
             .where(Group.business_number_id == bindparam("number_id"), Participant.e164 == bindparam("e164"))
             .distinct())
-
-
-@functools.cache
-def _defaults(model: type) -> tuple[dict[str, object], dict[str, Callable[[], object]]]:
-    """A table model's column defaults: fixed values and factories (its id is the database's)."""
-    fixed, made = {}, {}
-    for name, field in model.model_fields.items():
-        if name == "id":
-            continue
-        if field.default_factory is not None:
-            made[name] = field.default_factory
-        elif not field.is_required():
-            fixed[name] = field.default
-    return fixed, made
-
-
-def _row(model: type, **values: object) -> dict[str, object]:
-    """Every column of a new row of `model`, as constructing the model would set them: the Core
-    INSERTs above store exactly what the ORM would."""
-    fixed, made = _defaults(model)
-    row = {**fixed, **{name: make() for name, make in made.items() if name not in values}}
-    row.update(values)
-    return row
 
 
 # -- delivery receipts ---------------------------------------------------------------------------

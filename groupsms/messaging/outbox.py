@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from groupsms.domain import delivery as states
 from groupsms.messaging import events, notify
-from groupsms.models import Delivery, Message, utcnow
+from groupsms.models import Delivery, Message, new_row, utcnow
 
 
 def queue(
@@ -38,12 +38,9 @@ def queue(
     now = utcnow()
     priority = states.PRIORITY_TYPED if message.direction == "outbound" and message.routing != "system" else states.PRIORITY_REPLY
     values = [
-        {"message_id": message.id, "participant_id": pid, "to_e164": e164, "status": states.QUEUED,
-         "lane": lane(message.business_number_id, e164), "priority": priority, "attempts": 0,
-         "ambiguous_attempts": 0, "next_attempt_at": now, "claimed_until": None, "claimed_by": None,
-         "opt_out_confirmation": opt_out_confirmation, "provider_message_ids": "", "part_statuses": "{}",
-         "parts_accepted": 0, "parts_total": 0, "part_prices": "{}", "price": None, "error_code": None,
-         "error_text": None, "created_at": now, "updated_at": now}
+        new_row(Delivery, message_id=message.id, participant_id=pid, to_e164=e164, status=states.QUEUED,
+                lane=lane(message.business_number_id, e164), priority=priority, next_attempt_at=now,
+                opt_out_confirmation=opt_out_confirmation, created_at=now, updated_at=now)
         for pid, e164 in recipients
     ]
     message.status = states.QUEUED if values else states.NONE

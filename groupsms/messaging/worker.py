@@ -94,9 +94,9 @@ def _wake_outbox(_change) -> None:  # noqa: ANN001
 _DELIVERY = outbox.DELIVERY
 # The other queued deliveries in the lanes of deliveries just queued: those ahead of them.
 _QUEUED_IN_LANES = (select(_DELIVERY.c.lane, _DELIVERY.c.id)
-                 .where(_DELIVERY.c.lane.in_(bindparam("lanes", expanding=True)),
-                        _DELIVERY.c.status == states.QUEUED,
-                        _DELIVERY.c.id.not_in(bindparam("ids", expanding=True))))
+                    .where(_DELIVERY.c.lane.in_(bindparam("lanes", expanding=True)),
+                           _DELIVERY.c.status == states.QUEUED,
+                           _DELIVERY.c.id.not_in(bindparam("ids", expanding=True))))
 
 
 def _load(s, ids: list[int], *columns) -> list:  # noqa: ANN001
